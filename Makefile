@@ -1,0 +1,90 @@
+# IP-policy assistant for SMEs. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_VERSION := $(shell cat .python-version)
+BASE_PYTHON ?= $(shell (command -v pyenv >/dev/null && ls -d $$(pyenv root)/versions/$(PYTHON_VERSION)/bin/python 2>/dev/null) || command -v python3.10)
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+RASA := $(VENV)/bin/rasa
+UV_VERSION := $(shell grep '^uv==' requirements/requirements.lock | cut -d= -f3)
+MODEL := models/ip-assistant.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) nlu_dictionary/kb_words.txt
+
+# Channel credentials are read by credentials.yml; Rasa needs them defined (empty is fine).
+export WECHAT_TOKEN ?=
+export WECHAT_APP_ID ?=
+export WECHAT_APP_SECRET ?=
+export WECHAT_ENCODING_AES_KEY ?=
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install system-deps lock nlu-resources train run test test-fast eval bench lint validate clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed webapp/node_modules/.installed ## Build .venv from the lock file and install the widget's npm packages
+
+$(VENV)/.installed: requirements/requirements.lock .python-version
+	@test -n "$(BASE_PYTHON)" || { echo "Python $(PYTHON_VERSION) not found (pyenv install $(PYTHON_VERSION))"; exit 1; }
+	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip sync --python $(PY) requirements/requirements.lock
+	touch $@
+
+webapp/node_modules/.installed: webapp/package-lock.json
+	npm ci --prefix webapp --no-audit --no-fund
+	touch $@
+
+system-deps: ## Install the Debian packages the tests and the production set-up use (as root)
+	@missing=""; for pkg in chromium fonts-wqy-microhei nginx postgresql redis-server; do \
+	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Please install:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
+
+lock: ## Re-resolve requirements/requirements.in into the lock file (runtime and test tools together)
+	$(VENV)/bin/uv pip compile requirements/requirements.in --python-version 3.10 \
+	  --python-platform x86_64-manylinux_2_28 -o requirements/requirements.lock
+
+nlu-resources: $(VENV)/.installed ## Regenerate the jieba dictionary and NLU lookup tables from the KB
+	$(PY) -m policies_kb nlu-resources
+
+nlu_dictionary/kb_words.txt: $(shell find policies_kb/data -name '*.yml') | $(VENV)/.installed
+	$(PY) -m policies_kb nlu-resources
+
+$(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
+	$(RASA) train --fixed-model-name ip-assistant --out models --quiet
+
+train: install $(MODEL) ## Train the model when its inputs changed (models/ip-assistant.tar.gz)
+
+run: install $(MODEL) ## Start the action server (5055), Rasa (5005: REST, socket.io, WeChat) and the web pages (8080)
+	$(PY) -m scripts.run_local
+
+validate: $(VENV)/.installed ## Validate the knowledge base and the Rasa training data
+	$(PY) -m policies_kb validate
+	$(RASA) data validate --data data --quiet
+
+test: install system-deps $(MODEL) ## Run every test: KB, actions, channels, web, browser, conversation stories
+	$(PY) -m policies_kb validate
+	$(PYTEST) -q
+	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/stories
+
+test-fast: $(VENV)/.installed ## Unit tests only (no servers, no browser)
+	$(PYTEST) -q -m "not stack and not browser and not prod"
+
+eval: install $(MODEL) ## NLU cross-validation and answer accuracy on tests/eval vs a BM25 baseline
+	$(PY) -m evaluation.run_eval
+
+bench: install $(MODEL) ## Latency, throughput and memory benchmark (results/bench/)
+	$(PY) -m bench.run_bench
+
+lint: $(VENV)/.installed ## ruff over the Python code
+	$(VENV)/bin/ruff check policies_kb actions channels webapp nlu_components scripts tests evaluation bench settings.py
+
+clean: ## Remove trained models, results and caches (keeps .venv)
+	rm -rf models results .pytest_cache tests/artifacts
+
+-include $(sort $(wildcard mk/*.mk))

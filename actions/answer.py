@@ -1,0 +1,174 @@
+"""Actions that answer a policy question, its other-region variant, "还有吗", and low confidence."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from policies_kb import KnowledgeBase
+from policies_kb.answers import CONFIDENT_SCORE, PAGE_SIZE, Selection, has_substance, select
+
+from .context import latest_intent, latest_text, message_region, slot_measures, topic_for_intent
+from .kb_store import KBProvider, default_kb
+from .presenter import send_measures, selection_slots
+
+logger = logging.getLogger(__name__)
+
+
+def slot_events(values: Dict[str, Any]) -> List[Dict[Text, Any]]:
+    """SlotSet events for a mapping of slot values."""
+    return [SlotSet(name, value) for name, value in values.items()]
+
+
+class KBAction(Action, ABC):
+    """Base of the actions that use the knowledge base (passed in; loaded lazily by default)."""
+
+    def __init__(self, kb_provider: KBProvider = default_kb) -> None:
+        self._kb_provider = kb_provider
+
+    @abstractmethod
+    def name(self) -> Text:
+        """Action name."""
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base."""
+        return self._kb_provider()
+
+
+def answer_question(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker: Tracker, query: str,
+                    topic: str | None) -> List[Dict[Text, Any]]:
+    """Search, show the best measures and remember them; shared by every answering action."""
+    explicit = message_region(tracker)
+    region = explicit or tracker.get_slot("region")
+    selection = select(kb, query, region=region, region_from_context=not explicit, topic_hint=topic)
+    if not selection.shown and explicit:
+        dispatcher.utter_message(response="utter_region_none", region=explicit)
+        selection = select(kb, query, topic_hint=topic)
+    if not selection.shown:
+        dispatcher.utter_message(response="utter_default")
+        return []
+    if selection.region_relaxed and region:
+        dispatcher.utter_message(response="utter_region_relaxed", region=region)
+    send_measures(dispatcher, kb, selection, query)
+    events = slot_events(selection_slots(selection, query, topic))
+    if explicit:
+        events.append(SlotSet("region", explicit))
+    return events
+
+
+class ActionAnswerPolicyQuestion(KBAction):
+    """Answer a policy question with the best measures, their agencies, platforms and citations."""
+
+    def name(self) -> Text:
+        """Action name."""
+        return "action_answer_policy_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """Answer the latest question."""
+        query = latest_text(tracker) or tracker.get_slot("last_query") or ""
+        topic = topic_for_intent(self.kb, latest_intent(tracker))
+        return answer_question(dispatcher, self.kb, tracker, query, topic)
+
+
+class ActionAnswerOtherRegion(KBAction):
+    """Re-ask the previous question for another region (那大同那边呢？)."""
+
+    def name(self) -> Text:
+        """Action name."""
+        return "action_answer_other_region"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """Answer the last question again, restricted to the region now named."""
+        kb = self.kb
+        text = latest_text(tracker)
+        last_query = tracker.get_slot("last_query")
+        topic = tracker.get_slot("last_topic")
+        region = message_region(tracker)
+        if text and has_substance(kb, text) and not _only_region_words(text):
+            return answer_question(dispatcher, kb, tracker, text, topic)
+        if not last_query:
+            dispatcher.utter_message(response="utter_need_context")
+            return [SlotSet("region", region)] if region else []
+        if region:
+            selection = select(kb, last_query, region=region, topic_hint=topic)
+            if not selection.shown:
+                dispatcher.utter_message(response="utter_region_none", region=region)
+                return [SlotSet("region", region)]
+        else:
+            shown = slot_measures(kb, tracker, "shown_measures")
+            seen_regions = {kb.region_of(m) for m in shown}
+            selection = select(kb, last_query, topic_hint=topic, exclude=[m.id for m in shown])
+            others = [m for m in selection.shown + selection.remaining if kb.region_of(m) not in seen_regions]
+            if not others:
+                dispatcher.utter_message(response="utter_no_more")
+                return []
+            selection = Selection(others[:PAGE_SIZE], others[PAGE_SIZE:], None)
+        send_measures(dispatcher, kb, selection, last_query)
+        events = slot_events(selection_slots(selection, last_query, topic))
+        if region:
+            events.append(SlotSet("region", region))
+        return events
+
+
+def _only_region_words(text: str) -> bool:
+    """A message such as “那大同那边呢？” that says nothing but a region."""
+    import re
+
+    rest = re.sub(r"上海|大同|山西|全国|国家|浦东|层面|那边|这边|地区|的|呢|吗|那|看|只看|政策|有没有|有什么|怎么样|如何|市|省|[？?。！!，, ]", "", text)
+    return len(rest) <= 2
+
+
+class ActionShowMoreMeasures(KBAction):
+    """Show the next measures of the previous answer (还有吗？)."""
+
+    def name(self) -> Text:
+        """Action name."""
+        return "action_show_more_measures"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """Show up to three more measures."""
+        kb = self.kb
+        pending = slot_measures(kb, tracker, "pending_measures")
+        last_query = tracker.get_slot("last_query")
+        if not last_query:
+            dispatcher.utter_message(response="utter_need_context")
+            return []
+        if not pending:
+            dispatcher.utter_message(response="utter_no_more")
+            return []
+        selection = Selection(pending[:PAGE_SIZE], pending[PAGE_SIZE:], tracker.get_slot("region"))
+        send_measures(dispatcher, kb, selection, last_query)
+        return [SlotSet("shown_measures", [m.id for m in selection.shown]),
+                SlotSet("pending_measures", [m.id for m in selection.remaining])]
+
+
+class ActionAnswerFallback(KBAction):
+    """Low NLU confidence: answer from the KB when the text clearly names a subject, else offer options."""
+
+    def name(self) -> Text:
+        """Action name."""
+        return "action_answer_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """Search the KB with the text and answer or offer the best provisions as buttons."""
+        kb = self.kb
+        text = latest_text(tracker)
+        if not text or not has_substance(kb, text):
+            dispatcher.utter_message(response="utter_default")
+            return []
+        hits = kb.search(text, limit=3)
+        if hits and hits[0].score >= CONFIDENT_SCORE:
+            return answer_question(dispatcher, kb, tracker, text, None)
+        buttons = [
+            {"title": f"{hit.measure.title}（{kb.short_citation(hit.measure)}）",
+             "payload": hit.measure.title}
+            for hit in hits
+        ]
+        dispatcher.utter_message(response="utter_fallback_options", buttons=buttons)
+        return []

@@ -1,0 +1,48 @@
+"""Reading what the actions need from a tracker."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from rasa_sdk import Tracker
+
+from policies_kb import KnowledgeBase, Measure
+from policies_kb.answers import question_region
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The user's last message text, trimmed (a button payload's intent gives no text)."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return "" if text.startswith("/") else text.strip()[:2000]
+
+
+def latest_intent(tracker: Tracker) -> str:
+    """The name of the user's last intent."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def entity_value(tracker: Tracker, entity: str) -> Optional[str]:
+    """The last value of an entity in the user's last message."""
+    values = [e.get("value") for e in (tracker.latest_message or {}).get("entities", []) if e.get("entity") == entity]
+    values = [v for v in values if isinstance(v, str) and v.strip()]
+    return values[-1] if values else None
+
+
+def message_region(tracker: Tracker) -> Optional[str]:
+    """The region named in the last message, if any."""
+    return question_region(latest_text(tracker), entity_value(tracker, "region"))
+
+
+def slot_measures(kb: KnowledgeBase, tracker: Tracker, slot: str) -> List[Measure]:
+    """Measures whose ids a list slot holds (unknown ids are skipped)."""
+    ids = tracker.get_slot(slot) or []
+    found = [kb.get(str(i)) for i in ids if isinstance(i, str)]
+    return [m for m in found if m is not None]
+
+
+def topic_for_intent(kb: KnowledgeBase, intent: str) -> Optional[str]:
+    """The KB topic of a topic-family intent."""
+    for topic in kb.topics.values():
+        if topic.intent == intent:
+            return topic.id
+    return None

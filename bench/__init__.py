@@ -1,0 +1,1 @@
+"""Latency, throughput and memory benchmark of the assistant (`make bench`, see docs/bench.md)."""

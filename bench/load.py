@@ -1,0 +1,126 @@
+"""The load generator: N simulated users, each replaying its conversation over the REST channel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import List, Optional, Sequence
+
+import aiohttp
+
+from .conversations import Conversation, is_empty_reply, meets_expectation
+
+
+@dataclass
+class TurnResult:
+    """One request: when it started (seconds since the level started), how long it took, what came back."""
+
+    users: int
+    user: int
+    conversation: str
+    turn: int
+    kind: str
+    text: str
+    sender: str
+    started: float
+    latency_ms: float
+    status: Optional[int]
+    error: Optional[str]
+    expected: bool
+    messages: int
+
+    @property
+    def ok(self) -> bool:
+        """A 200 with a non-empty reply."""
+        return self.error is None
+
+
+def webhook_url(target: str) -> str:
+    """The REST channel's address under a base URL."""
+    return target.rstrip("/") + "/webhooks/rest/webhook"
+
+
+async def send_turn(session: aiohttp.ClientSession, url: str, sender: str, text: str,
+                    timeout: float) -> tuple:
+    """POST one message; returns (status, messages or None, error or None, latency ms)."""
+    start = time.perf_counter()
+    status: Optional[int] = None
+    messages = None
+    error: Optional[str] = None
+    try:
+        async with session.post(url, json={"sender": sender, "message": text},
+                                timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+            status = response.status
+            body = await response.read()
+        if status != 200:
+            error = f"http_{status}"
+        else:
+            try:
+                messages = json.loads(body)
+            except ValueError:
+                error = "bad_json"
+            else:
+                if is_empty_reply(messages):
+                    error = "empty_answer"
+    except asyncio.TimeoutError:
+        error = "timeout"
+    except aiohttp.ClientError as exc:
+        error = type(exc).__name__
+    except OSError as exc:  # e.g. connection refused surfaced below aiohttp
+        error = type(exc).__name__
+    return status, messages, error, (time.perf_counter() - start) * 1000.0
+
+
+async def simulated_user(session: aiohttp.ClientSession, url: str, users: int, user: int,
+                         conversation: Conversation, run_id: str, level_start: float, deadline: float,
+                         timeout: float, results: List[TurnResult], max_turns: Optional[int],
+                         same_sender: bool, think_s: float) -> None:
+    """Go through the conversation again and again until the deadline (or max_turns)."""
+    done = 0
+    passes = 0
+    while time.monotonic() < deadline and (max_turns is None or done < max_turns):
+        sender = f"bench-{run_id}-{users}u-{user:03d}" + ("" if same_sender else f"-{passes}")
+        for index, turn in enumerate(conversation.turns):
+            if time.monotonic() >= deadline or (max_turns is not None and done >= max_turns):
+                break
+            started = time.monotonic() - level_start
+            status, messages, error, latency = await send_turn(session, url, sender, turn.text, timeout)
+            results.append(TurnResult(
+                users=users, user=user, conversation=conversation.id, turn=index, kind=turn.kind,
+                text=turn.text, sender=sender, started=started, latency_ms=latency, status=status, error=error,
+                expected=error is None and meets_expectation(messages, turn.expect),
+                messages=len(messages) if isinstance(messages, list) else 0,
+            ))
+            done += 1
+            if think_s:
+                await asyncio.sleep(think_s)
+        passes += 1
+
+
+async def run_level_async(target: str, users: int, conversations: Sequence[Conversation], duration: float,
+                          timeout: float, max_turns: Optional[int] = None, same_sender: bool = False,
+                          think_s: float = 0.0, run_id: Optional[str] = None) -> tuple:
+    """Run one concurrency level; returns (results, elapsed seconds from start to the last reply)."""
+    run_id = run_id or uuid.uuid4().hex[:8]
+    url = webhook_url(target)
+    results: List[TurnResult] = []
+    connector = aiohttp.TCPConnector(limit=users + 10, limit_per_host=0, force_close=False)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        level_start = time.monotonic()
+        deadline = level_start + duration
+        await asyncio.gather(*(
+            simulated_user(session, url, users, user, conversations[user % len(conversations)], run_id,
+                           level_start, deadline, timeout, results, max_turns, same_sender, think_s)
+            for user in range(users)
+        ))
+        elapsed = time.monotonic() - level_start
+    return results, elapsed
+
+
+def run_level(target: str, users: int, conversations: Sequence[Conversation], duration: float, timeout: float,
+              **kwargs) -> tuple:
+    """Synchronous wrapper of run_level_async."""
+    return asyncio.run(run_level_async(target, users, conversations, duration, timeout, **kwargs))

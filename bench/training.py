@@ -1,0 +1,60 @@
+"""Training time: read from results/train-seconds.txt, or measured with `rasa train --force`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+from tests.stack import ROOT
+
+TRAIN_FILE = ROOT / "results" / "train-seconds.txt"
+HOW_TO = ("no training time recorded: run `python -m bench.run_bench --measure-training` (times "
+          "`rasa train --force` into a temporary folder), or have the Makefile write the seconds of "
+          "`make train` to results/train-seconds.txt")
+
+
+def read_training_seconds(path: Path = TRAIN_FILE) -> Optional[float]:
+    """The first number in the file, or None."""
+    try:
+        text = path.read_text(encoding="utf-8").split()
+        return float(text[0]) if text else None
+    except (OSError, ValueError):
+        return None
+
+
+def recorded_training() -> dict:
+    """The recorded training time, or null with how to get one."""
+    seconds = read_training_seconds()
+    if seconds is None:
+        return {"seconds": None, "source": None, "note": HOW_TO}
+    return {"seconds": round(seconds, 1), "source": str(TRAIN_FILE.relative_to(ROOT)),
+            "note": "as written by the Makefile"}
+
+
+def measure_training(log=print, timeout: float = 3600.0) -> dict:
+    """Time `rasa train --force --out <tmp>` (own empty cache, so nothing is reused; models/ is untouched)."""
+    rasa = Path(sys.executable).parent / "rasa"
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
+        cmd = [str(rasa), "train", "--force", "--out", tmp, "--fixed-model-name", "bench-train", "--quiet"]
+        env = dict(os.environ, RASA_CACHE_DIRECTORY=str(Path(tmp) / "cache"), SQLALCHEMY_SILENCE_UBER_WARNING="1")
+        for name in ("WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_ENCODING_AES_KEY"):
+            env.setdefault(name, "")
+        log(f"measuring training: {' '.join(cmd[1:])} (cache {tmp}/cache)")
+        start = time.monotonic()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=timeout)
+        seconds = time.monotonic() - start
+        model = Path(tmp) / "bench-train.tar.gz"
+        result = {"seconds": round(seconds, 1), "source": "measured (--measure-training)",
+                  "returncode": proc.returncode, "model_mb": round(model.stat().st_size / 2**20, 1) if model.exists() else None,
+                  "command": " ".join(cmd[1:3] + ["--force", "--out", "<tmp>"]),
+                  "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
+        if proc.returncode != 0:
+            result["note"] = "training failed: " + proc.stdout.decode("utf-8", "replace")[-1500:]
+            result["seconds"] = None
+        return result

@@ -1,0 +1,378 @@
+"""Production hardening for Rasa 3.6: safe input channels, action-server failure handling, stores.
+
+Everything here is opt-in through configuration; importing the module changes nothing.
+
+credentials.yml (or deploy/credentials.prod.yml):
+
+- ``channels.resilience.SafeRestInput``: Rasa's REST channel (same URL, ``/webhooks/rest/webhook``)
+  that answers 400 instead of 500 to bodies that are not a JSON object, requires a ``sender`` that
+  fits the tracker store (1–255 printable characters) and a string ``message``, and cuts the message
+  to ``max_message_chars`` (default 2000) before NLU. Without the cut, a 100,000-character Chinese
+  message keeps a Rasa process busy for minutes (DIET attention is quadratic) and then fails.
+- ``channels.resilience.SafeSocketIOInput``: Rasa's socket.io channel (same options, including
+  ``jwt_key``) with the same sender and length rules; invalid messages are dropped with a warning.
+- ``channels.resilience.ActionFailureGuard``: no messages of its own; when Rasa creates it, custom
+  action calls that fail (action server down, 5xx, timeout after ``timeout`` seconds) make the bot
+  send ``response`` (default ``utter_action_unavailable``) instead of nothing. Rasa 3.6 has no hook
+  for this (RasaHQ/rasa#7630), so the guard wraps ``RemoteAction.run``; the wrapper only changes
+  what happens after a failure. ``GET /webhooks/guard/`` reports that it is active.
+
+endpoints.prod.yml:
+
+- ``channels.resilience.ResilientSQLTrackerStore``: ``SQLTrackerStore`` whose connection pool checks
+  connections before use (``pool_pre_ping``). The stock store keeps dead connections after a
+  PostgreSQL restart; its next ``retrieve`` fails, Rasa's ``FailSafeTrackerStore`` then answers
+  with an empty tracker (the conversation's context is gone for that turn) and the turn is not saved.
+- ``channels.resilience.AtomicRedisLockStore``: ``RedisLockStore`` whose read-modify-write updates
+  of a conversation's ticket lock run in Redis transactions (WATCH/MULTI/EXEC). The stock store
+  does GET and SET separately, so two replicas taking tickets for one conversation at the same
+  moment can both get the same ticket, or one can delete a lock the other just joined.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import unicodedata
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from sanic import Blueprint, response
+from sanic.exceptions import InvalidUsage
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_MESSAGE_CHARS = 2000  # same cut as the WeChat channel (MAX_USER_TEXT)
+MAX_SENDER_CHARS = 255  # SQLTrackerStore.events.sender_id is VARCHAR(255)
+DEFAULT_ACTION_TIMEOUT = 15.0  # Rasa's own limit for an action call is 300 s
+FALLBACK_RESPONSE = "utter_action_unavailable"
+_INPUT_CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_KEEP_CONTROLS = {"\n", "\t"}
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+# ---------------------------------------------------------------------------------- input rules
+
+
+def valid_sender(value: Any) -> Optional[str]:
+    """The sender id as a string if the tracker store can keep it, else None.
+
+    Strings and integers are accepted; the id must have 1–255 characters, none of them control
+    characters, lone surrogates or other unprintable code points (PostgreSQL rejects NUL).
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    if not text or len(text) > MAX_SENDER_CHARS or not text.isprintable():
+        return None
+    return text
+
+
+def clean_text(value: str, max_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> str:
+    """The user's text cut to max_chars, without control characters or lone surrogates."""
+    text = value[: max_chars * 2]
+    # lone surrogates (possible in JSON "\ud800") cannot be stored or tokenised: replace them
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    text = "".join(
+        " " if unicodedata.category(ch) == "Cc" and ch not in _KEEP_CONTROLS else ch for ch in text
+    )
+    return text[:max_chars].strip()
+
+
+def _max_chars(credentials: Dict[Text, Any]) -> int:
+    """max_message_chars from the credentials (a positive integer), or the default."""
+    raw = credentials.get("max_message_chars")
+    try:
+        value = int(raw) if raw not in (None, "") else DEFAULT_MAX_MESSAGE_CHARS
+    except (TypeError, ValueError):
+        logger.warning("max_message_chars=%r is not a number; using %d", raw, DEFAULT_MAX_MESSAGE_CHARS)
+        return DEFAULT_MAX_MESSAGE_CHARS
+    return value if value > 0 else DEFAULT_MAX_MESSAGE_CHARS
+
+
+class SafeRestInput(RestInput):
+    """Rasa's REST channel with input validation (400 instead of 500) and a length cut."""
+
+    @classmethod
+    def name(cls) -> Text:
+        """Same name, hence same URL, as Rasa's REST channel."""
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """Build from credentials (max_message_chars, optional)."""
+        return cls(max_message_chars=_max_chars(credentials or {}))
+
+    def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
+        """Remember the length cut."""
+        self.max_message_chars = max_message_chars
+
+    @staticmethod
+    def _body(req: Request) -> Dict[Text, Any]:
+        """The JSON object of the request (Sanic answers 400 to invalid JSON itself)."""
+        body = req.json
+        if not isinstance(body, dict):
+            raise InvalidUsage("the body must be a JSON object with 'sender' and 'message'")
+        return body
+
+    async def _extract_sender(self, req: Request) -> Optional[Text]:
+        """The sender id; missing or unusable → 400."""
+        sender = valid_sender(self._body(req).get("sender"))
+        if sender is None:
+            raise InvalidUsage("'sender' must be a string of 1-255 printable characters")
+        return sender
+
+    def _extract_message(self, req: Request) -> Optional[Text]:
+        """The message text, cleaned and cut; not a string → 400."""
+        message = self._body(req).get("message")
+        if not isinstance(message, str):
+            raise InvalidUsage("'message' must be a string")
+        return clean_text(message, self.max_message_chars)
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        """A short lower-case channel name given by the client, else 'rest'."""
+        value = self._body(req).get("input_channel")
+        return value if isinstance(value, str) and _INPUT_CHANNEL_NAME.match(value) else self.name()
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        """Metadata must be a JSON object (or absent)."""
+        metadata = self._body(request).get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise InvalidUsage("'metadata' must be a JSON object")
+        return metadata
+
+
+class SafeSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel; messages with an unusable session id or text are dropped."""
+
+    @classmethod
+    def name(cls) -> Text:
+        """Same name, hence same URL prefix, as Rasa's socket.io channel."""
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """Build from the socketio credentials plus max_message_chars."""
+        credentials = credentials or {}
+        channel = cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            credentials.get("session_persistence", False),
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("jwt_key") or None,
+            credentials.get("jwt_method", "HS256"),
+            credentials.get("metadata_key", "metadata"),
+        )
+        channel.max_message_chars = _max_chars(credentials)
+        if channel.jwt_key:
+            logger.info("socketio: connections need a JWT signed with SOCKETIO_JWT_SECRET")
+        return channel
+
+    max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        """Rasa's blueprint, with each message checked before it reaches the agent."""
+
+        async def guarded(message: UserMessage) -> Any:
+            sender = valid_sender(message.sender_id)
+            if sender is None or not isinstance(message.text, str):
+                logger.warning("socketio message dropped: unusable session id or text")
+                return None
+            message.sender_id = sender
+            message.text = clean_text(message.text, self.max_message_chars)
+            return await on_new_message(message)
+
+        return super().blueprint(guarded)
+
+
+# ------------------------------------------------------------------------ action server failures
+
+
+class _GuardState:
+    """What the installed wrapper uses (changed by later installs, e.g. in tests)."""
+
+    timeout: float = DEFAULT_ACTION_TIMEOUT
+    response: str = FALLBACK_RESPONSE
+    installed: bool = False
+
+
+def install_action_guard(timeout: float = DEFAULT_ACTION_TIMEOUT, response_name: str = FALLBACK_RESPONSE) -> None:
+    """Make failed custom action calls send `response_name` (idempotent)."""
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+
+    _GuardState.timeout = float(timeout)
+    _GuardState.response = response_name
+    if _GuardState.installed:
+        return
+    original = RemoteAction.run
+
+    async def run(self: RemoteAction, output_channel: OutputChannel, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
+        try:
+            return await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain), _GuardState.timeout)
+        except ActionExecutionRejection:
+            raise  # forms and validation actions rely on it
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the user gets a polite answer
+            logger.warning("custom action %s failed (%s); answering with %s",
+                           self.name(), type(exc).__name__, _GuardState.response)
+            message = await nlg.generate(_GuardState.response, tracker, output_channel.name())
+            if not message:
+                return []
+            message["utter_action"] = _GuardState.response
+            return [create_bot_utterance(message)]
+
+    run.__wrapped__ = original  # type: ignore[attr-defined]
+    RemoteAction.run = run  # type: ignore[assignment]
+    _GuardState.installed = True
+    logger.info("action guard active: failed custom actions answer with %s (timeout %.0f s)",
+                _GuardState.response, _GuardState.timeout)
+
+
+class ActionFailureGuard(InputChannel):
+    """A channel entry that only installs the action guard; GET /webhooks/guard/ shows it."""
+
+    @classmethod
+    def name(cls) -> Text:
+        """URL prefix /webhooks/guard/."""
+        return "guard"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """Options: timeout (seconds, default 15), response (default utter_action_unavailable)."""
+        credentials = credentials or {}
+        try:
+            timeout = float(credentials.get("timeout") or DEFAULT_ACTION_TIMEOUT)
+        except (TypeError, ValueError):
+            timeout = DEFAULT_ACTION_TIMEOUT
+        return cls(timeout=timeout, response_name=str(credentials.get("response") or FALLBACK_RESPONSE))
+
+    def __init__(self, timeout: float = DEFAULT_ACTION_TIMEOUT, response_name: str = FALLBACK_RESPONSE) -> None:
+        """Install the guard."""
+        self.timeout = timeout if timeout > 0 else DEFAULT_ACTION_TIMEOUT
+        self.response_name = response_name
+        install_action_guard(self.timeout, self.response_name)
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        """Only a status route."""
+        bp = Blueprint("resilience_guard", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def status(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "action_guard": _GuardState.installed,
+                                  "action_timeout": _GuardState.timeout, "response": _GuardState.response})
+
+        return bp
+
+
+# --------------------------------------------------------------------------------------- stores
+
+
+class ResilientSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore whose pool tests connections before use (survives a database restart)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Create the store as Rasa does, then rebuild the engine with pool_pre_ping."""
+        import sqlalchemy as sa
+        from sqlalchemy.orm import sessionmaker
+
+        super().__init__(*args, **kwargs)
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
+
+
+class AtomicRedisLockStore(RedisLockStore):
+    """RedisLockStore whose ticket-lock updates are Redis transactions (safe across replicas)."""
+
+    def __init__(self, endpoint_config: Any = None, **kwargs: Any) -> None:
+        """Accept Rasa's endpoint config (custom lock stores get only that) or RedisLockStore's args."""
+        if endpoint_config is not None:
+            kwargs = {**dict(endpoint_config.kwargs or {}), **kwargs}
+            kwargs.setdefault("host", endpoint_config.url or "localhost")
+        kwargs.pop("type", None)
+        for key in ("port", "db"):
+            if key in kwargs and kwargs[key] not in (None, ""):
+                kwargs[key] = int(kwargs[key])
+        for key in ("password", "username", "key_prefix"):
+            if kwargs.get(key) == "":
+                kwargs[key] = None
+        super().__init__(**kwargs)
+
+    def _transact(self, conversation_id: Text,
+                  change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any, bool]]) -> Any:
+        """Apply change(lock) → (new lock or None to delete, result, write?) atomically."""
+        from redis.exceptions import WatchError
+
+        key = self.key_prefix + conversation_id
+        with self.red.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    lock = TicketLock.from_dict(json.loads(raw)) if raw else None
+                    new_lock, result, write = change(lock)
+                    if not write:
+                        pipe.unwatch()
+                        return result
+                    pipe.multi()
+                    if new_lock is None:
+                        pipe.delete(key)
+                    else:
+                        pipe.set(key, new_lock.dumps())
+                    pipe.execute()
+                    return result
+                except WatchError:
+                    continue  # someone else changed the lock meanwhile: read it again
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """Issue the next ticket in one transaction."""
+
+        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
+            lock = lock or self.create_lock(conversation_id)
+            return lock, lock.issue_ticket(lock_lifetime), True
+
+        return self._transact(conversation_id, change)
+
+    def update_lock(self, conversation_id: Text) -> None:
+        """Drop expired tickets in one transaction."""
+
+        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
+            if lock is None:
+                return None, None, False
+            lock.remove_expired_tickets()
+            return lock, None, True
+
+        self._transact(conversation_id, change)
+
+    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        """Remove a ticket in one transaction."""
+
+        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
+            if lock is None:
+                return None, None, False
+            lock.remove_ticket_for(ticket_number)
+            return lock, None, True
+
+        self._transact(conversation_id, change)
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        """Remove the ticket, and the lock when nobody else waits, in one transaction."""
+
+        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
+            if lock is None:
+                return None, None, False
+            lock.remove_ticket_for(ticket_number)
+            return (lock if lock.is_someone_waiting() else None), None, True
+
+        self._transact(conversation_id, change)

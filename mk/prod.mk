@@ -1,0 +1,20 @@
+# Production layout (scripts/run_prod.py, endpoints.prod.yml, deploy/). Included by the top-level Makefile.
+PYTHON ?= .venv/bin/python
+PYTEST ?= .venv/bin/pytest
+
+.PHONY: run-prod test-prod test-faults test-fuzz nginx-config
+
+run-prod: install models/ip-assistant.tar.gz ## Two Rasa replicas, two action servers, web, PostgreSQL, Redis behind nginx on 8088 (Ctrl-C stops all)
+	$(PYTHON) -m scripts.run_prod
+
+test-prod: install models/ip-assistant.tar.gz ## Production tests: replicas share context, lock order, replica kill, PostgreSQL restart, nginx limits
+	$(PYTEST) -q -m prod tests/prod tests/test_faults.py
+
+test-faults: install models/ip-assistant.tar.gz ## Fault tests only: action servers down and back, broken KB, replica and database failures
+	$(PYTEST) -q tests/test_faults.py
+
+test-fuzz: install models/ip-assistant.tar.gz ## Property-based input tests (hypothesis) against the running stack: REST, socket.io, WeChat
+	$(PYTEST) -q tests/test_fuzz_inputs.py
+
+nginx-config: $(VENV)/.installed ## Print deploy/nginx.conf.template rendered for docker-compose (service names)
+	@$(PYTHON) -m scripts.run_prod render-nginx

@@ -1,0 +1,236 @@
+"""Answer assembly: choose the measures for a question and turn them into the values a reply shows.
+
+Everything here is taken from KB fields (summaries are cut from the verbatim text); the framing
+sentences a user reads live in the Rasa domain's responses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from .kb import KnowledgeBase, detect_region, normalise_region
+from .model import Measure
+
+PAGE_SIZE = 3
+SUBSTANCE_SCORE = 15.0  # a search score above which a message clearly names a KB subject
+CONFIDENT_SCORE = 25.0  # a search score at which a low-confidence message is answered directly
+REGION_ORDER = ("上海", "大同", "全国")
+INFERRED_MARK = "（文件未列明责任单位，据条文推定）"
+FOLLOW_UP_FILLER = re.compile(
+    r"这个|这条|这项|这些|那个|那条|刚才|上面|以上|是|哪个|哪些|什么|部门|单位|负责|归谁管|谁管|找谁|"
+    r"平台|网站|哪里|去哪|在哪|办理|原文|全文|怎么写|目标|数字|指标|多少|截止|期限|有效|过期|时间|"
+    r"联系人|联系|电话|邮箱|还有|更多|其他|别的|呢|吗|啊|的|了|请问|那|要|能|可以|一下|看看|具体"
+)
+
+
+@dataclass
+class Selection:
+    """The measures chosen for an answer, and the rest kept for "还有吗"."""
+
+    shown: List[Measure]
+    remaining: List[Measure] = field(default_factory=list)
+    region: Optional[str] = None
+    region_relaxed: bool = False
+
+
+def _sentences(measure: Measure) -> List[str]:
+    """The sentences of a measure's text (lead phrase dropped, indentation removed)."""
+    text = measure.text.strip()
+    lead = measure.title
+    if lead and text.startswith(lead + "。"):
+        text = text[len(lead) + 1:]
+    text = "".join(line.strip() for line in text.splitlines() if line.strip())
+    return [s for s in re.findall(r"[^。；]+[。；]?", text) if s.strip()]
+
+
+def _shorten(sentence: str, limit: int) -> str:
+    """Cut an over-long sentence at a comma before the limit."""
+    if len(sentence) <= limit + 30:
+        return sentence
+    cut = max(sentence.rfind("，", 0, limit), sentence.rfind(",", 0, limit))
+    return sentence[: cut if cut > 20 else limit] + "……"
+
+
+def summary(measure: Measure, query_words: Sequence[str] = (), limit: int = 130) -> str:
+    """One or two sentences from the verbatim text: the first, or those the question is about."""
+    sentences = _sentences(measure)
+    if not sentences:
+        return ""
+    chosen = [0]
+    if query_words:
+        scores = [sum(len(w) for w in set(query_words) if w in s) for s in sentences]
+        best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+        if scores[best] > scores[0]:
+            chosen = [best] if len(sentences[0]) + len(sentences[best]) > limit * 1.6 else [0, best]
+    if len(chosen) == 1 and chosen[0] + 1 < len(sentences) and len(sentences[chosen[0]]) < limit * 0.5:
+        chosen.append(chosen[0] + 1)
+    return "".join(_shorten(sentences[i], limit) for i in sorted(set(chosen)))
+
+
+def agencies_text(kb: KnowledgeBase, measure: Measure) -> str:
+    """The responsible agencies as written, with full names where they differ."""
+    names = []
+    for ref in measure.agencies:
+        agency = kb.agencies.get(ref.agency_id)
+        full = agency.name if agency else ref.as_written
+        names.append(ref.as_written if full == ref.as_written else f"{ref.as_written}（{full}）")
+    text = "、".join(dict.fromkeys(names))
+    if measure.agencies and all(ref.inferred for ref in measure.agencies):
+        text += INFERRED_MARK
+    return text
+
+
+def platforms_text(measure: Measure) -> str:
+    """The platforms and organisations the measure names, verbatim."""
+    return "、".join(dict.fromkeys(ref.as_written for ref in measure.platforms))
+
+
+def figures_text(measure: Measure) -> str:
+    """Targets and figures with their deadlines, e.g. 到2025年底：…超过300亿元."""
+    parts = []
+    for target in measure.targets:
+        deadline = f"（{target.deadline_text}）" if target.deadline_text else ""
+        parts.append(f"{target.quote}{deadline}" if target.deadline_text and target.deadline_text not in target.quote else target.quote)
+    return "；".join(parts)
+
+
+def deadlines_text(measure: Measure) -> str:
+    """Deadlines and periods stated in the measure, as written."""
+    return "；".join(dict.fromkeys(d.quote for d in measure.deadlines))
+
+
+def clean_text(measure: Measure) -> str:
+    """The verbatim text with the source's indentation removed from each line."""
+    return "\n".join(line.strip() for line in measure.text.splitlines() if line.strip())
+
+
+def measure_values(kb: KnowledgeBase, measure: Measure, rank: int, today: Optional[dt.date] = None,
+                   query: str = "") -> Dict[str, str]:
+    """Template values of one measure for the `utter_measure` response."""
+    notes = []
+    platforms = platforms_text(measure)
+    figures = figures_text(measure)
+    validity = kb.validity_note(measure, today)
+    if platforms:
+        notes.append(f"· 办理平台/机构：{platforms}")
+    if figures:
+        notes.append(f"· 目标与数字：{figures}")
+    if validity:
+        notes.append(f"· 时效：{validity}")
+    return {
+        "rank": str(rank),
+        "title": measure.title,
+        "region": kb.region_of(measure),
+        "summary": summary(measure, query_words(kb, query)),
+        "agencies": agencies_text(kb, measure),
+        "platforms": platforms or "本条未指定具体平台",
+        "details": ("\n" + "\n".join(notes)) if notes else "",
+        "citation": kb.citation(measure),
+    }
+
+
+def payload(kb: KnowledgeBase, measures: Sequence[Measure], query: str, region: Optional[str]) -> Dict[str, object]:
+    """The custom payload for the widget and the staff tools."""
+    return {
+        "type": "kb_answer",
+        "query": query,
+        "region": region,
+        "measures": [
+            {
+                "id": m.id, "title": m.title, "citation": kb.citation(m), "short_citation": kb.short_citation(m),
+                "document": m.document_id, "article": m.article, "region": kb.region_of(m),
+                "agencies": [ref.as_written for ref in m.agencies],
+                "agencies_inferred": all(ref.inferred for ref in m.agencies),
+                "platforms": [ref.as_written for ref in m.platforms], "text": clean_text(m),
+            }
+            for m in measures
+        ],
+    }
+
+
+def query_words(kb: KnowledgeBase, query: str) -> List[str]:
+    """The question's words and the policy terms its synonyms stand for."""
+    if not query:
+        return []
+    words, canonical, _ = kb.index.expand(query)
+    return [w for w in words + canonical if len(w) >= 2]
+
+
+def has_substance(kb: KnowledgeBase, text: str) -> bool:
+    """Whether a follow-up also names a subject of its own (a topic, platform or agency)."""
+    rest = FOLLOW_UP_FILLER.sub(" ", text or "")
+    if kb.platforms_in(rest) or kb.agencies_in(rest):
+        return True
+    if kb.index.query_topics(rest):
+        return True
+    hits = kb.search(rest, limit=1)
+    return bool(hits) and hits[0].score >= SUBSTANCE_SCORE
+
+
+def select(kb: KnowledgeBase, query: str, region: Optional[str] = None, region_from_context: bool = False,
+           topic_hint: Optional[str] = None, exclude: Sequence[str] = (), limit: int = PAGE_SIZE) -> Selection:
+    """Choose the measures to show for a question: best first, several regions when none is set."""
+    region = normalise_region(region) if region else None
+    hits_all = kb.search(query, topic_hint=topic_hint, exclude=exclude, limit=30)
+    if not hits_all:
+        return Selection([], [], region)
+    if region:
+        hits = [h for h in hits_all if kb.region_of(h.measure) == region]
+        relaxed = False
+        if region_from_context and (not hits or hits[0].score < 0.45 * hits_all[0].score):
+            hits, relaxed = hits_all, True
+        if not hits:
+            return Selection([], [], region)
+        hits = [h for h in hits if h.score >= 0.45 * hits[0].score]
+        ordered = [h.measure for h in hits]
+        return Selection(ordered[:limit], ordered[limit:], None if relaxed else region, relaxed)
+    top = hits_all[0].score
+    chosen: List[Measure] = [hits_all[0].measure]
+    best_by_region: Dict[str, float] = {}
+    for hit in hits_all:
+        best_by_region.setdefault(kb.region_of(hit.measure), hit.score)
+    for hit in hits_all[1:]:
+        if len(chosen) >= limit:
+            break
+        measure = hit.measure
+        region_of = kb.region_of(measure)
+        covered = {kb.region_of(m) for m in chosen}
+        missing = [r for r, s in best_by_region.items() if r not in covered and s >= 0.5 * top]
+        if missing and region_of not in missing and len(chosen) + len(missing) >= limit:
+            continue
+        if hit.score >= 0.35 * top:
+            chosen.append(measure)
+    ordered_rest = [h.measure for h in hits_all if h.measure not in chosen and h.score >= 0.2 * top]
+    regions_rank = {r: i for i, r in enumerate(dict.fromkeys(kb.region_of(m) for m in chosen))}
+    chosen.sort(key=lambda m: regions_rank[kb.region_of(m)])
+    return Selection(chosen, ordered_rest, None)
+
+
+def other_regions(kb: KnowledgeBase, measures: Sequence[Measure], current: Optional[str]) -> List[str]:
+    """Regions to offer as buttons: those not already covered by the answer."""
+    shown = {kb.region_of(m) for m in measures}
+    if current:
+        shown.add(current)
+    return [r for r in REGION_ORDER if r not in shown]
+
+
+def question_region(text: str, entity_value: Optional[str]) -> Optional[str]:
+    """The region a message names, from the NLU entity or the words themselves."""
+    return normalise_region(entity_value) if entity_value else detect_region(text or "")
+
+
+def copy_reply(kb: KnowledgeBase, measure: Measure) -> str:
+    """A short answer a clerk can paste into WeChat or an e-mail."""
+    values = measure_values(kb, measure, 1)
+    lines = [f"根据{values['citation']}（{measure.title}）：{values['summary']}", f"负责部门：{values['agencies']}。"]
+    if measure.platforms:
+        lines.append(f"办理平台/机构：{values['platforms']}。")
+    if measure.targets:
+        lines.append(f"目标与数字：{figures_text(measure)}。")
+    note = kb.validity_note(measure)
+    if note:
+        lines.append(note)
+    return "\n".join(lines)

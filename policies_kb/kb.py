@@ -1,0 +1,272 @@
+"""The knowledge base facade: load once, get, filter, search, cite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .loader import KBValidationError, load_registry, validate
+from .model import Agency, Document, Measure, Platform, Registry, Topic
+from .paths import DATA_DIR, SOURCES_DIR
+from .search import SearchHit, SearchIndex, Tokenizer, kb_vocabulary
+
+logger = logging.getLogger(__name__)
+
+REGION_WORDS: Dict[str, Tuple[str, ...]] = {
+    "上海": ("上海", "沪", "浦东", "闵行", "徐汇", "静安", "黄浦", "长宁", "普陀", "虹口", "杨浦", "宝山",
+             "嘉定", "金山", "松江", "青浦", "奉贤", "崇明", "临港", "漕河泾", "张江"),
+    "大同": ("大同", "山西", "晋", "云冈", "平城", "云州", "新荣", "阳高", "天镇", "广灵", "灵丘", "浑源", "左云"),
+    "全国": ("全国", "国家层面", "中央层面", "国家那边", "国家的政策", "试点城市"),
+}
+REGION_NAMES = re.compile(r"上海市|上海|大同市|大同|山西省|山西|全国范围|全国|国家层面|本市|我市")
+BENEFICIARY_WORDS = ("专精特新", "小巨人", "高新技术企业", "科技型企业", "科创板", "拟上市", "高校", "科研机构",
+                     "医疗卫生机构", "医院", "优势示范企业", "试点城市", "金融机构", "行业协会")
+
+
+class KnowledgeBase:
+    """Read-only access to the documents, measures, agencies and platforms."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.documents: Dict[str, Document] = registry.documents
+        self.measures: List[Measure] = registry.measures
+        self.agencies: Dict[str, Agency] = registry.agencies
+        self.platforms: Dict[str, Platform] = registry.platforms
+        self.topics: Dict[str, Topic] = registry.topics
+        self._by_id = {measure.id: measure for measure in self.measures}
+        self._position = {measure.id: i for i, measure in enumerate(self.measures)}
+        self.tokenizer = Tokenizer(kb_vocabulary(registry))
+        self.index = SearchIndex(registry, self.tokenizer)
+
+    # ---- lookup ------------------------------------------------------------------------------
+    def get(self, measure_id: str) -> Optional[Measure]:
+        """The measure with this id, or None."""
+        return self._by_id.get(measure_id)
+
+    def document(self, measure: Measure) -> Document:
+        """The document a measure belongs to."""
+        return self.documents[measure.document_id]
+
+    def region_of(self, measure: Measure) -> str:
+        """The region of a measure's document."""
+        return self.documents[measure.document_id].region
+
+    def filter(self, region: Optional[str] = None, topic: Optional[str] = None, agency: Optional[str] = None,
+               platform: Optional[str] = None, beneficiary: Optional[str] = None, document: Optional[str] = None,
+               validity: Optional[str] = None, today: Optional[dt.date] = None) -> List[Measure]:
+        """Measures matching every given filter (names are resolved through the registries)."""
+        agency_ids = self._agency_ids(agency) if agency else None
+        platform_ids = self._platform_ids(platform) if platform else None
+        region = normalise_region(region) if region else None
+        out = []
+        for measure in self.measures:
+            if region and self.region_of(measure) != region:
+                continue
+            if topic and topic not in measure.topics:
+                continue
+            if document and measure.document_id != document:
+                continue
+            if agency_ids is not None and not {r.agency_id for r in measure.agencies} & agency_ids:
+                continue
+            if platform_ids is not None and not {r.platform_id for r in measure.platforms} & platform_ids:
+                continue
+            if beneficiary and not any(beneficiary in b or b in beneficiary for b in measure.beneficiaries):
+                continue
+            if validity and self.validity_status(measure, today) != validity:
+                continue
+            out.append(measure)
+        return out
+
+    def _agency_ids(self, name: str) -> set:
+        """Agency ids that a name or id refers to."""
+        if name in self.agencies:
+            return {name}
+        return {agency.id for agency in self.agencies.values() if name in agency.names()} or {
+            agency.id for agency in self.agencies.values() if any(name in n for n in agency.names())
+        }
+
+    def _platform_ids(self, name: str) -> set:
+        """Platform ids that a name or id refers to."""
+        if name in self.platforms:
+            return {name}
+        return {p.id for p in self.platforms.values() if name in p.names()} or {
+            p.id for p in self.platforms.values() if any(name in n for n in p.names())
+        }
+
+    def resolve_agency(self, name: str) -> Optional[Agency]:
+        """The agency a name refers to (exact name or alias first, then containment)."""
+        ids = self._agency_ids(name.strip())
+        return self.agencies[sorted(ids)[0]] if len(ids) >= 1 else None
+
+    def resolve_platform(self, name: str) -> Optional[Platform]:
+        """The platform a name refers to (exact name or alias first, then containment)."""
+        ids = self._platform_ids(name.strip())
+        return self.platforms[sorted(ids)[0]] if len(ids) >= 1 else None
+
+    def measures_naming_agency(self, agency_id: str) -> List[Measure]:
+        """Every measure that names (or is inferred to involve) the agency."""
+        return [m for m in self.measures if any(r.agency_id == agency_id for r in m.agencies)]
+
+    def measures_naming_platform(self, platform_id: str) -> List[Measure]:
+        """Every measure that names the platform."""
+        return [m for m in self.measures if any(r.platform_id == platform_id for r in m.platforms)]
+
+    # ---- mentions in free text ---------------------------------------------------------------
+    def agencies_in(self, text: str, region: Optional[str] = None) -> List[Agency]:
+        """Agencies a question names, longest name first, without overlaps."""
+        return [self.agencies[i] for i in _mentions(text, ((n, a.id) for a in self.agencies.values()
+                                                            for n in a.names() if len(n) >= 3
+                                                            and (region is None or a.region == region)))]
+
+    def platforms_in(self, text: str) -> List[Platform]:
+        """Platforms a question names, longest name first, without overlaps."""
+        return [self.platforms[i] for i in _mentions(text, ((n, p.id) for p in self.platforms.values()
+                                                             for n in p.names() if len(n) >= 3))]
+
+    # ---- search ------------------------------------------------------------------------------
+    def search(self, query: str, region: Optional[str] = None, topic: Optional[str] = None,
+               agency: Optional[str] = None, platform: Optional[str] = None, topic_hint: Optional[str] = None,
+               exclude: Sequence[str] = (), limit: int = 10) -> List[SearchHit]:
+        """Ranked measures for a Chinese question, with optional filters and a topic hint."""
+        query = (query or "").strip()[:2000]
+        candidates = [self._position[m.id] for m in self.filter(region=region, topic=topic, agency=agency, platform=platform)
+                      if m.id not in set(exclude)]
+        if not candidates:
+            return []
+        platform_ids = [p.id for p in self.platforms_in(query)]
+        agency_ids = [a.id for a in self.agencies_in(query, normalise_region(region) if region else None)]
+        beneficiaries = [word for word in BENEFICIARY_WORDS if word in query]
+        lexical = REGION_NAMES.sub(" ", query) if platform_ids or REGION_NAMES.sub("", query).strip() else query
+        return self.index.search(lexical, candidates, topic_hint=topic_hint, platform_ids=platform_ids,
+                                 agency_ids=agency_ids, beneficiary_terms=beneficiaries, limit=limit)
+
+    def warm_up(self) -> None:
+        """Build the tokenizer and the index now rather than on the first question."""
+        self.index.build()
+        self.search("知识产权质押融资")
+
+    # ---- citation and validity ---------------------------------------------------------------
+    def citation(self, measure: Measure) -> str:
+        """A citation a civil servant accepts: the document reference and the article as written."""
+        doc = self.document(measure)
+        return f"{doc.reference}{article_label(measure)}"
+
+    def short_citation(self, measure: Measure) -> str:
+        """A compact citation for lists: 文号 (or issuers and date) and the article."""
+        return f"{self.document(measure).short_reference} {article_label(measure)}"
+
+    def validity_status(self, measure: Measure, today: Optional[dt.date] = None) -> str:
+        """expired, targets_past, targets_future or in_force, as of today."""
+        today = today or dt.date.today()
+        doc = self.document(measure)
+        if doc.validity_status == "expired":
+            return "expired"
+        dated = [t.deadline for t in measure.targets if t.deadline]
+        if dated:
+            return "targets_past" if max(dated) < today else "targets_future"
+        return "in_force"
+
+    def validity_note(self, measure: Measure, today: Optional[dt.date] = None) -> str:
+        """A short note on whether the provision still applies, when it matters."""
+        today = today or dt.date.today()
+        status = self.validity_status(measure, today)
+        doc = self.document(measure)
+        if status == "expired":
+            return doc.validity_note
+        by_date = {}
+        for target in sorted(measure.targets, key=lambda t: len(t.deadline_text)):
+            if target.deadline:
+                by_date.setdefault(target.deadline, target.deadline_text.rstrip("前"))
+        deadlines = [by_date[d] for d in sorted(by_date)]
+        if status == "targets_past":
+            return f"本条目标的期限（{'、'.join(deadlines)}）已过（截至{today:%Y年%m月%d日}），目前执行情况请以主管部门最新发布为准。"
+        if status == "targets_future":
+            return f"本条目标期限为{'、'.join(deadlines)}。"
+        return ""
+
+
+def article_label(measure: Measure) -> str:
+    """The article as a citation writes it: 第(二十六)项, 第11条, （一）申报对象."""
+    article = measure.article
+    if re.fullmatch(r"\d+\.", article) and measure.id.startswith("cnipa"):
+        return f"{measure.section_path[0].split('、')[0]}、{measure.section_path[-1]}第{article[:-1]}项"
+    if re.fullmatch(r"\d+\.", article):
+        return f"第{article[:-1]}条"
+    if re.fullmatch(r"[（(][一二三四五六七八九十]+[）)]", article):
+        if measure.id.startswith(("cnipa", "shipa")):
+            return f"{measure.section_path[0].split('、')[0]}、{article}{measure.title}"
+        return f"第{article}项"
+    if re.fullmatch(r"（\d）", article):
+        return f"一、{article}{measure.title}"
+    if article.endswith("、"):
+        return f"{measure.section_path[0]}"
+    return article
+
+
+def _mentions(text: str, names: Iterable[Tuple[str, str]]) -> List[str]:
+    """Ids whose names occur in text, longest first, non-overlapping, in order of appearance."""
+    taken = [False] * len(text)
+    found = []
+    for name, ident in sorted(names, key=lambda pair: len(pair[0]), reverse=True):
+        start = text.find(name)
+        if start == -1 or any(taken[start:start + len(name)]):
+            continue
+        for i in range(start, start + len(name)):
+            taken[i] = True
+        found.append((start, ident))
+    seen, out = set(), []
+    for _, ident in sorted(found):
+        if ident not in seen:
+            seen.add(ident)
+            out.append(ident)
+    return out
+
+
+def normalise_region(value: Optional[str]) -> Optional[str]:
+    """Map a region word (浦东, 山西, 国家层面 …) to 上海, 大同 or 全国."""
+    if not value:
+        return None
+    value = value.strip()
+    for region, words in REGION_WORDS.items():
+        if value == region or value in words:
+            return region
+    return detect_region(value)
+
+
+def detect_region(text: str) -> Optional[str]:
+    """The region a question names, if exactly one region is named."""
+    found = {region for region, words in REGION_WORDS.items() if any(word in text for word in words if len(word) >= 2 or word == "沪")}
+    if "全国" in found and len(found) > 1:
+        found.discard("全国")
+    return found.pop() if len(found) == 1 else None
+
+
+_CACHE: Dict[Path, KnowledgeBase] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_kb(data_dir: Optional[Path] = None, sources_dir: Optional[Path] = None, check: bool = True) -> KnowledgeBase:
+    """Load (once per folder) and validate the KB; raise KBValidationError naming file and line."""
+    data_dir = Path(data_dir or DATA_DIR).resolve()
+    with _CACHE_LOCK:
+        if data_dir in _CACHE:
+            return _CACHE[data_dir]
+        registry, locations = load_registry(data_dir)
+        if check:
+            problems = validate(registry, locations, Path(sources_dir or SOURCES_DIR), data_dir)
+            if problems:
+                raise KBValidationError(problems)
+        kb = KnowledgeBase(registry)
+        _CACHE[data_dir] = kb
+        logger.info("knowledge base loaded: %d measures from %s", len(kb.measures), data_dir)
+        return kb
+
+
+def clear_cache() -> None:
+    """Forget loaded knowledge bases (for tests and reloads)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()

@@ -1,0 +1,266 @@
+"""Ranked search over measures for Chinese questions: jieba words, character bigrams, synonyms.
+
+Scoring is BM25 per field (title and keywords weigh most, then topics and names, then the text),
+plus a smaller character-bigram channel for words jieba splits differently, plus boosts for the
+topic the question is about and for agencies, platforms and beneficiaries it names.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import jieba
+
+from .model import Measure, Registry
+
+logger = logging.getLogger(__name__)
+
+STOPWORDS = frozenset(
+    """的 了 和 与 及 或 等 是 在 有 为 对 将 把 被 要 就 都 也 还 又 而 并 其 之 这 那 这个 那个 这些 那些
+    我 我们 你 你们 他们 咱 咱们 公司 单位 本 什么 怎么 怎么样 怎样 如何 哪些 哪个 哪里 哪儿 多少 吗 呢 吧 啊 呀
+    么 嘛 请问 请 问 一下 想 想要 需要 能 能否 能不能 可以 可不可以 是否 有没有 有无 没有 不 会 该 应该
+    具体 相关 有关 方面 情况 问题 一些 一个 一 个 些 上 下 里 中 从 到 给 让 去 来 做 搞 办 找 用 看 说
+    支持 政策 规定 文件 措施 内容 介绍 了解 咨询 知道 告诉 帮 帮忙 谢谢 你好 ， 。 ？ ！ 、 ； ： “ ” （ ） ( )
+    , . ? ! ; : 《 》 〔 〕 … — - ~ 啥 咋 咋办 怎么办 呗 哈 嗯 哦""".split()
+)
+FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.5, "topics": 1.5, "names": 2.0, "text": 1.0}
+BIGRAM_WEIGHT = 0.35
+K1, B = 1.2, 0.6
+K1F = 3.0  # saturation of the combined (BM25F) term frequency over all fields
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9]+")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A measure with its score and the query terms it matched."""
+
+    measure: Measure
+    score: float
+    matched: Tuple[str, ...] = ()
+
+
+@dataclass
+class _FieldIndex:
+    """Term frequencies of one field across all measures."""
+
+    tf: List[Counter] = field(default_factory=list)
+    lengths: List[int] = field(default_factory=list)
+
+    @property
+    def avg(self) -> float:
+        """Average field length (at least 1)."""
+        return max(1.0, sum(self.lengths) / max(1, len(self.lengths)))
+
+
+class Tokenizer:
+    """A private jieba tokenizer loaded with the KB's vocabulary."""
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        self._jieba = jieba.Tokenizer()
+        self._lock = threading.Lock()
+        self._vocabulary = sorted({w for w in vocabulary if w and len(w) >= 2})
+        self._ready = False
+
+    def _initialise(self) -> None:
+        """Load jieba's dictionary and the KB words once."""
+        with self._lock:
+            if self._ready:
+                return
+            self._jieba.initialize()
+            for word in self._vocabulary:
+                self._jieba.add_word(word, freq=2000)
+            self._ready = True
+
+    def words(self, text: str) -> List[str]:
+        """Search-mode words of a text, lower-cased, without stopwords and punctuation."""
+        if not self._ready:
+            self._initialise()
+        out = []
+        for word in self._jieba.cut_for_search(text):
+            word = word.strip().lower()
+            if word and word not in STOPWORDS and CJK_RUN.search(word):
+                out.append(word)
+        return out
+
+
+def bigrams(text: str) -> List[str]:
+    """Character bigrams of each CJK run (and whole Latin/number runs)."""
+    grams = []
+    for run in CJK_RUN.findall(text.lower()):
+        if not re.match(r"[\u4e00-\u9fff]", run):
+            grams.append(run)
+            continue
+        grams += [run[i:i + 2] for i in range(len(run) - 1)] or [run]
+    return grams
+
+
+def kb_vocabulary(registry: Registry) -> Set[str]:
+    """Domain words for the tokenizer: names, aliases, topic terms, synonyms, keywords."""
+    words: Set[str] = set()
+    for agency in registry.agencies.values():
+        words.update(agency.names())
+    for platform in registry.platforms.values():
+        words.update(platform.names())
+    for topic in registry.topics.values():
+        words.update(topic.terms)
+    for canonical, variants in registry.synonyms.items():
+        words.add(canonical)
+        words.update(variants)
+    for measure in registry.measures:
+        words.update(measure.keywords)
+        words.update(measure.beneficiaries)
+    return {w for w in words if not re.search(r"[\s（）()“”]", w)}
+
+
+class SearchIndex:
+    """BM25F-style index over the measures of a registry."""
+
+    def __init__(self, registry: Registry, tokenizer: Tokenizer) -> None:
+        self.registry = registry
+        self.tokenizer = tokenizer
+        self.measures = list(registry.measures)
+        self._fields: Dict[str, _FieldIndex] = {name: _FieldIndex() for name in FIELD_WEIGHTS}
+        self._grams = _FieldIndex()
+        self._df: Counter = Counter()
+        self._gram_df: Counter = Counter()
+        self._variants = sorted(
+            ((variant, canonical) for canonical, variants in registry.synonyms.items() for variant in variants),
+            key=lambda pair: len(pair[0]), reverse=True,
+        )
+        self._topic_terms = {tid: topic.terms for tid, topic in registry.topics.items()}
+        self._built = False
+        self._lock = threading.Lock()
+
+    def _field_texts(self, measure: Measure) -> Dict[str, str]:
+        """The searchable text of each field of a measure."""
+        topics = self.registry.topics
+        names = [ref.as_written for ref in measure.agencies] + [ref.as_written for ref in measure.platforms]
+        for ref in measure.platforms:
+            platform = self.registry.platforms.get(ref.platform_id)
+            if platform:
+                names += [platform.name, *platform.user_aliases]
+        return {
+            "title": f"{measure.title} {' '.join(measure.section_path[-1:])}",
+            "keywords": " ".join(measure.keywords + measure.beneficiaries),
+            "topics": " ".join(topics[t].label for t in measure.topics if t in topics),
+            "names": " ".join(names),
+            "text": measure.text,
+        }
+
+    def build(self) -> None:
+        """Tokenise every measure once."""
+        with self._lock:
+            if self._built:
+                return
+            for measure in self.measures:
+                seen: Set[str] = set()
+                for name, text in self._field_texts(measure).items():
+                    words = self.tokenizer.words(text)
+                    self._fields[name].tf.append(Counter(words))
+                    self._fields[name].lengths.append(len(words))
+                    seen.update(words)
+                self._df.update(seen)
+                grams = bigrams(measure.title + " " + measure.text)
+                self._grams.tf.append(Counter(grams))
+                self._grams.lengths.append(len(grams))
+                self._gram_df.update(set(grams))
+            self._built = True
+
+    def expand(self, query: str) -> Tuple[List[str], List[str], List[str]]:
+        """Query words, the policy terms of the synonym variants it contains, and those variants' own words."""
+        canonical_words: List[str] = []
+        variant_words: List[str] = []
+        for variant, canonical in self._variants:
+            if variant in query:
+                canonical_words += self.tokenizer.words(canonical) or [canonical]
+                variant_words += self.tokenizer.words(variant)
+        return self.tokenizer.words(query), canonical_words, variant_words
+
+    def query_topics(self, query: str) -> Set[str]:
+        """Topics whose signal terms the query contains (after synonym expansion)."""
+        expanded = query + " " + " ".join(c for v, c in self._variants if v in query)
+        found = set()
+        for topic, terms in self._topic_terms.items():
+            if topic in ("targets", "overview"):
+                continue
+            if any(term.lower() in expanded.lower() for term in terms if len(term) >= 2):
+                found.add(topic)
+        return found
+
+    def _bm25(self, index: _FieldIndex, doc: int, term: str, idf: float) -> float:
+        """BM25 contribution of one term in one field of one measure."""
+        tf = index.tf[doc].get(term, 0)
+        if not tf:
+            return 0.0
+        norm = K1 * (1 - B + B * index.lengths[doc] / index.avg)
+        return idf * tf * (K1 + 1) / (tf + norm)
+
+    def _normalised_tf(self, index: _FieldIndex, doc: int, term: str) -> float:
+        """BM25F: a field's term frequency divided by its length normalisation."""
+        tf = index.tf[doc].get(term, 0)
+        return tf / (1 - B + B * index.lengths[doc] / index.avg) if tf else 0.0
+
+    def _idf(self, df: int) -> float:
+        """Probabilistic IDF, floored at a small positive value."""
+        n = len(self.measures)
+        return max(0.05, math.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def score_all(self, query: str) -> List[Tuple[float, Set[str]]]:
+        """Lexical score and matched terms for every measure."""
+        self.build()
+        words, canonical, variants = self.expand(query)
+        weighted = Counter({w: (0.5 if w in variants else 1.0) for w in words})
+        for term in canonical:
+            weighted[term] = 1.0
+        grams = Counter(bigrams(query))
+        results = []
+        for doc in range(len(self.measures)):
+            score, matched = 0.0, set()
+            for term, weight in weighted.items():
+                pseudo_tf = sum(FIELD_WEIGHTS[name] * self._normalised_tf(idx, doc, term) for name, idx in self._fields.items())
+                if pseudo_tf:
+                    matched.add(term)
+                    idf = self._idf(self._df.get(term, 0))
+                    score += weight * idf * pseudo_tf * (K1F + 1) / (pseudo_tf + K1F)
+            for gram in grams:
+                score += BIGRAM_WEIGHT * self._bm25(self._grams, doc, gram, self._idf(self._gram_df.get(gram, 0)))
+            results.append((score, matched))
+        return results
+
+    def search(self, query: str, candidates: Optional[Sequence[int]] = None, topic_hint: Optional[str] = None,
+               platform_ids: Sequence[str] = (), agency_ids: Sequence[str] = (),
+               beneficiary_terms: Sequence[str] = (), limit: int = 10) -> List[SearchHit]:
+        """Ranked measures for a question, restricted to candidate positions if given."""
+        scored = self.score_all(query)
+        allowed = set(range(len(self.measures))) if candidates is None else set(candidates)
+        top = max((scored[i][0] for i in allowed), default=0.0)
+        if top <= 0 and not (topic_hint or platform_ids or agency_ids):
+            return []
+        topics = self.query_topics(query)
+        hits = []
+        for doc in allowed:
+            measure = self.measures[doc]
+            score, matched = scored[doc]
+            bonus = 0.0
+            if topic_hint and topic_hint in measure.topics:
+                bonus += 0.30 * top * (1.0 if measure.topics[0] == topic_hint else 0.7)
+            overlap = topics.intersection(measure.topics)
+            if overlap:
+                bonus += 0.2 * top * len(overlap)
+            if platform_ids and {ref.platform_id for ref in measure.platforms}.intersection(platform_ids):
+                bonus += 0.6 * top + 1.0
+            if agency_ids and {ref.agency_id for ref in measure.agencies}.intersection(agency_ids):
+                bonus += 0.3 * top + 0.5
+            if beneficiary_terms and any(term in b for term in beneficiary_terms for b in measure.beneficiaries):
+                bonus += 0.08 * top
+            total = score + bonus
+            if total > 0:
+                hits.append(SearchHit(measure, round(total, 4), tuple(sorted(matched))))
+        hits.sort(key=lambda hit: (-hit.score, hit.measure.id))
+        return hits[:limit]

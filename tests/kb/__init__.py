@@ -1,0 +1,1 @@
+"""Knowledge-base tests (a package, so test module names cannot clash with other test folders)."""
