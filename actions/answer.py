@@ -11,9 +11,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from policies_kb import KnowledgeBase
-from policies_kb.answers import CONFIDENT_SCORE, PAGE_SIZE, Selection, has_substance, select
+from policies_kb.answers import CONFIDENT_SCORE, PAGE_SIZE, SUBSTANCE_SCORE, Selection, has_substance, select
 
-from .context import latest_intent, latest_text, message_region, slot_measures, topic_for_intent
+from .context import latest_intent, latest_text, message_region, slot_measures, topics_for_intent
 from .kb_store import KBProvider, default_kb
 from .presenter import send_measures, selection_slots
 
@@ -44,7 +44,7 @@ class KBAction(Action, ABC):
 def answer_question(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker: Tracker, query: str,
                     topic: str | None) -> List[Dict[Text, Any]]:
     """Search, show the best measures and remember them; shared by every answering action."""
-    explicit = message_region(tracker)
+    explicit = message_region(kb, tracker)
     region = explicit or tracker.get_slot("region")
     selection = select(kb, query, region=region, region_from_context=not explicit, topic_hint=topic)
     if not selection.shown and explicit:
@@ -72,7 +72,7 @@ class ActionAnswerPolicyQuestion(KBAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         """Answer the latest question."""
         query = latest_text(tracker) or tracker.get_slot("last_query") or ""
-        topic = topic_for_intent(self.kb, latest_intent(tracker))
+        topic = topics_for_intent(self.kb, latest_intent(tracker))
         return answer_question(dispatcher, self.kb, tracker, query, topic)
 
 
@@ -89,7 +89,7 @@ class ActionAnswerOtherRegion(KBAction):
         text = latest_text(tracker)
         last_query = tracker.get_slot("last_query")
         topic = tracker.get_slot("last_topic")
-        region = message_region(tracker)
+        region = message_region(kb, tracker)
         if text and has_substance(kb, text) and not _only_region_words(text):
             return answer_question(dispatcher, kb, tracker, text, topic)
         if not last_query:
@@ -159,16 +159,18 @@ class ActionAnswerFallback(KBAction):
         """Search the KB with the text and answer or offer the best provisions as buttons."""
         kb = self.kb
         text = latest_text(tracker)
+        ranked = [r.get("name") for r in (tracker.latest_message or {}).get("intent_ranking", [])
+                  if r.get("name") != "nlu_fallback"]
+        if "out_of_scope" in ranked[:2]:
+            dispatcher.utter_message(response="utter_not_covered")
+            return []
         if not text or not has_substance(kb, text):
             dispatcher.utter_message(response="utter_default")
             return []
         hits = kb.search(text, limit=3)
-        if hits and hits[0].score >= CONFIDENT_SCORE:
-            return answer_question(dispatcher, kb, tracker, text, None)
-        buttons = [
-            {"title": f"{hit.measure.title}（{kb.short_citation(hit.measure)}）",
-             "payload": hit.measure.title}
-            for hit in hits
-        ]
+        topics = topics_for_intent(kb, ranked[0]) if ranked else None
+        if hits and (hits[0].score >= CONFIDENT_SCORE or (topics and hits[0].score >= SUBSTANCE_SCORE)):
+            return answer_question(dispatcher, kb, tracker, text, topics)
+        buttons = [{"title": hit.measure.title, "payload": hit.measure.title} for hit in hits]
         dispatcher.utter_message(response="utter_fallback_options", buttons=buttons)
         return []

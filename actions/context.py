@@ -28,9 +28,9 @@ def entity_value(tracker: Tracker, entity: str) -> Optional[str]:
     return values[-1] if values else None
 
 
-def message_region(tracker: Tracker) -> Optional[str]:
+def message_region(kb: KnowledgeBase, tracker: Tracker) -> Optional[str]:
     """The region named in the last message, if any."""
-    return question_region(latest_text(tracker), entity_value(tracker, "region"))
+    return question_region(kb, latest_text(tracker), entity_value(tracker, "region"))
 
 
 def slot_measures(kb: KnowledgeBase, tracker: Tracker, slot: str) -> List[Measure]:
@@ -40,9 +40,7 @@ def slot_measures(kb: KnowledgeBase, tracker: Tracker, slot: str) -> List[Measur
     return [m for m in found if m is not None]
 
 
-def topic_for_intent(kb: KnowledgeBase, intent: str) -> Optional[str]:
-    """The KB topic of a topic-family intent."""
-    for topic in kb.topics.values():
-        if topic.intent == intent:
-            return topic.id
-    return None
+def topics_for_intent(kb: KnowledgeBase, intent: str) -> Optional[str]:
+    """The KB topics of a topic-family intent, comma-separated (as kept in the `last_topic` slot)."""
+    topics = [topic.id for topic in kb.topics.values() if topic.intent == intent]
+    return ",".join(topics) or None

@@ -37,7 +37,7 @@ def target_measures(kb: KnowledgeBase, tracker: Tracker) -> Tuple[List[Measure],
     """The measures a follow-up is about: those just shown, unless the message names another subject."""
     text = latest_text(tracker)
     if names_new_subject(kb, text, slot_measures(kb, tracker, "shown_measures")):
-        explicit = message_region(tracker)
+        explicit = message_region(kb, tracker)
         region = explicit or tracker.get_slot("region")
         selection = select(kb, text, region=region, region_from_context=not explicit)
         if selection.shown:
@@ -115,7 +115,7 @@ class ActionShowOriginalText(FollowUpAction):
     def aspect(self, dispatcher, kb, measures, tracker):
         """The verbatim text of each measure."""
         for measure in measures:
-            dispatcher.utter_message(response="utter_original_text", text=clean_text(measure), **_common(kb, measure))
+            dispatcher.utter_message(response="utter_original_text", original=clean_text(measure), **_common(kb, measure))
         return measures
 
 
@@ -170,7 +170,7 @@ class ActionShowContacts(FollowUpAction):
         """The 2017 notice's contacts when it is in question; else the agencies to ask."""
         contacts: Optional[Measure] = kb.get(CONTACTS_ID)
         if contacts and any(m.document_id == contacts.document_id for m in measures):
-            dispatcher.utter_message(response="utter_contacts", text=clean_text(contacts), citation=kb.citation(contacts))
+            dispatcher.utter_message(response="utter_contacts", contacts=clean_text(contacts), citation=kb.citation(contacts))
             return [contacts]
         dispatcher.utter_message(response="utter_contacts_none")
         for measure in measures:

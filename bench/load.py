@@ -75,13 +75,18 @@ async def send_turn(session: aiohttp.ClientSession, url: str, sender: str, text:
 
 
 async def simulated_user(session: aiohttp.ClientSession, url: str, users: int, user: int,
-                         conversation: Conversation, run_id: str, level_start: float, deadline: float,
+                         conversations: Sequence[Conversation], run_id: str, level_start: float, deadline: float,
                          timeout: float, results: List[TurnResult], max_turns: Optional[int],
                          same_sender: bool, think_s: float) -> None:
-    """Go through the conversation again and again until the deadline (or max_turns)."""
+    """Go through conversations until the deadline (or max_turns).
+
+    User i starts with conversation i and takes the next one on each pass, so that even one user
+    covers every conversation and the users of a level are at different places at any moment.
+    """
     done = 0
     passes = 0
     while time.monotonic() < deadline and (max_turns is None or done < max_turns):
+        conversation = conversations[(user + passes) % len(conversations)]
         sender = f"bench-{run_id}-{users}u-{user:03d}" + ("" if same_sender else f"-{passes}")
         for index, turn in enumerate(conversation.turns):
             if time.monotonic() >= deadline or (max_turns is not None and done >= max_turns):
@@ -112,7 +117,7 @@ async def run_level_async(target: str, users: int, conversations: Sequence[Conve
         level_start = time.monotonic()
         deadline = level_start + duration
         await asyncio.gather(*(
-            simulated_user(session, url, users, user, conversations[user % len(conversations)], run_id,
+            simulated_user(session, url, users, user, conversations, run_id,
                            level_start, deadline, timeout, results, max_turns, same_sender, think_s)
             for user in range(users)
         ))

@@ -225,25 +225,20 @@ class Discovery:
 
     def roles(self) -> Dict[str, List[int]]:
         """Role -> top pids of the process trees reachable from the target."""
-        start = set(self.listeners.get(self.port, set()))
-        reached = set(start)
-        frontier = list(start)
-        # a worker's connections count for its master's tree, and the other way round
+        reached: Set[int] = set()
+        frontier = list(self.listeners.get(self.port, set()))
         while frontier:
             pid = frontier.pop()
-            family = {p.pid for p in tree(pid)}
+            if pid in reached:
+                continue
+            # the whole family of a process (an nginx master and all its workers, say) counts as one node
             try:
-                parent = psutil.Process(pid).parent()
-                if parent is not None and role_of(parent) == role_of(psutil.Process(pid)):
-                    family.add(parent.pid)
+                role = role_of(psutil.Process(pid))
             except psutil.Error:
-                pass
-            for client, server in self.edges:
-                if client in family and server not in reached:
-                    reached.add(server)
-                    frontier.append(server)
-            for member in family - reached:
-                reached.add(member)
+                continue
+            family = {p.pid for p in tree(_top_of_role(pid, role) if role else pid)} | {pid}
+            reached |= family
+            frontier.extend(server for client, server in self.edges if client in family and server not in reached)
         found: Dict[str, Set[int]] = {}
         for pid in reached:
             try:

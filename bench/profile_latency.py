@@ -6,8 +6,10 @@
 In-process: the answer action's KB work (`policies_kb.answers.select` + `has_substance`) and Rasa's
 NLU pipeline (`Agent.parse_message`, jieba + featurisers + DIET) for every distinct text of
 bench/conversations.yml. With --py-spy: starts the default set-up, runs one user for --duration
-seconds while py-spy samples the Rasa server and the action server (CPU samples: py-spy leaves out idle threads), and
-splits each process's CPU time per turn into phases (NLU, policies, tracker store, action call, …).
+seconds while py-spy samples the Rasa server and the action server, and splits each process's
+*active* time per turn (samples where a Python frame runs or waits for a CPU; the event loop waiting in
+epoll is dropped as idle) into phases (NLU, policies, tracker store, action call, …). On a busy machine
+active time includes waiting for a CPU, so read the phases as shares.
 py-spy is not part of the project lock: install it into a throw-away venv
 (`python3 -m venv /tmp/pyspy-venv && /tmp/pyspy-venv/bin/pip install py-spy`).
 """
@@ -166,7 +168,7 @@ def top_functions(stacks: Counter, limit: int = 15) -> List[Tuple[str, int]]:
 
 
 def with_py_spy(py_spy: str, duration: float, rate: int, users: int = 1, target: Optional[str] = None,
-                pids: Optional[Dict[str, List[int]]] = None, log=print) -> dict:
+                pids: Optional[Dict[str, List[int]]] = None, blocking: bool = False, log=print) -> dict:
     """Run `users` users for `duration` s while py-spy samples Rasa and the action server.
 
     Without target/pids the default set-up is started (and stopped) here.
@@ -191,7 +193,8 @@ def with_py_spy(py_spy: str, duration: float, rate: int, users: int = 1, target:
         for name in ("rasa", "actions"):
             spies[name] = subprocess.Popen(
                 [py_spy, "record", "--pid", str(pids[name][0]), "--duration", str(int(duration) + 2),
-                 "--rate", str(rate), "--format", "raw", "-o", str(out / f"{name}.txt")],
+                 "--rate", str(rate), "--format", "raw", "-o", str(out / f"{name}.txt")]
+                + ([] if blocking else ["--nonblocking"]),
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(1.0)
         results, elapsed = run_level(target, users, conversations, duration, 30.0)
@@ -202,7 +205,7 @@ def with_py_spy(py_spy: str, duration: float, rate: int, users: int = 1, target:
             stack.stop()
     ok = [r for r in results if r.ok]
     turns = max(1, len(ok))
-    report: Dict[str, dict] = {"users": users, "turns": len(ok), "elapsed_s": round(elapsed, 2), "rate_hz": rate,
+    report: Dict[str, dict] = {"users": users, "blocking": blocking, "turns": len(ok), "elapsed_s": round(elapsed, 2), "rate_hz": rate,
                                "mean_turn_ms": round(statistics.mean(r.latency_ms for r in ok), 1) if ok else None,
                                "raw_files": str(out)}
     for name, phases, innermost in (("rasa", RASA_PHASES, False), ("actions", ACTION_PHASES, True)):
@@ -212,8 +215,8 @@ def with_py_spy(py_spy: str, duration: float, rate: int, users: int = 1, target:
         report[name] = {
             "samples_busy": total,
             "samples_idle": idle,
-            "cpu_ms_per_turn": round(total / rate * 1000 / turns, 1),
-            "phases_cpu_ms_per_turn": {k: round(v / rate * 1000 / turns, 1) for k, v in split.most_common()},
+            "active_ms_per_turn": round(total / rate * 1000 / turns, 1),
+            "phases_active_ms_per_turn": {k: round(v / rate * 1000 / turns, 1) for k, v in split.most_common()},
             "top_leaf_functions": [{"frame": f, "share": round(c / total, 3)} for f, c in top_functions(stacks)] if total else [],
         }
     return report
@@ -229,6 +232,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--users", type=int, default=1, help="concurrent users while py-spy samples (default 1)")
     parser.add_argument("--target", help="a running assistant to sample instead of starting one (needs --pids)")
     parser.add_argument("--pids", help="with --target: 'rasa=PID;actions=PID'")
+    parser.add_argument("--blocking", action="store_true",
+                        help="let py-spy pause the processes for each sample (exact stacks, but turns get much slower)")
     parser.add_argument("--skip-in-process", action="store_true", help="only the py-spy part")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench" / "profile-latest.json")
     args = parser.parse_args(argv)
@@ -248,12 +253,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .procmon import parse_pids
 
         result["py_spy"] = with_py_spy(args.py_spy, args.duration, args.rate, users=args.users,
-                                       target=args.target, pids=parse_pids(args.pids))
+                                       target=args.target, pids=parse_pids(args.pids), blocking=args.blocking)
         spy = result["py_spy"]
         print(f"\npy-spy, {spy['users']} user(s), {spy['turns']} turns, mean turn {spy['mean_turn_ms']} ms:")
         for name in ("rasa", "actions"):
-            print(f"  {name}: {spy[name]['cpu_ms_per_turn']} ms CPU per turn")
-            for phase, ms in spy[name]["phases_cpu_ms_per_turn"].items():
+            print(f"  {name}: {spy[name]['active_ms_per_turn']} ms active per turn")
+            for phase, ms in spy[name]["phases_active_ms_per_turn"].items():
                 print(f"    {ms:>7} ms  {phase}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -93,7 +93,8 @@ def print_report(result: dict, out=print) -> None:
         f"load average at start {m['loadavg_at_start']}")
     out("")
     header = (f"{'users':>5} {'turns':>6} {'errors':>6} {'unexp':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-              f"{'max ms':>8} {'turns/s':>8} {'1st-turn p50':>12} {'rasa cpu':>8} {'act cpu':>7} {'other cpu':>9}")
+              f"{'max ms':>8} {'turns/s':>8} {'1st-turn p50':>12} {'rasa cpu':>8} {'act cpu':>7} {'other cpu':>9} "
+              f"{'rasa ms/turn':>12} {'act ms/turn':>11}")
     out(header)
     out("-" * len(header))
     for lvl in result["levels"]:
@@ -102,11 +103,15 @@ def print_report(result: dict, out=print) -> None:
         out(f"{lvl['users']:>5} {lvl['turns']:>6} {lvl['errors']:>6} {lvl['unexpected']:>5} {_fmt(lat['p50'], 8)} "
             f"{_fmt(lat['p95'], 8)} {_fmt(lat['p99'], 8)} {_fmt(lat['max'], 8)} {_fmt(lvl['turns_per_s'], 8, 2)} "
             f"{_fmt(lvl['latency_ms_first_turn']['p50'], 12)} {_fmt(cpu.get('rasa'), 8, 2)} "
-            f"{_fmt(cpu.get('actions'), 7, 2)} {_fmt(lvl.get('cpu_cores_other'), 9, 2)}")
+            f"{_fmt(cpu.get('actions'), 7, 2)} {_fmt(lvl.get('cpu_cores_other'), 9, 2)} "
+            f"{_fmt(lvl.get('cpu_ms_per_turn', {}).get('rasa'), 12)} {_fmt(lvl.get('cpu_ms_per_turn', {}).get('actions'), 11)}")
         if lvl["error_kinds"]:
             out(f"{'':>5} errors: {lvl['error_kinds']}")
+    if any("http_429" in lvl["error_kinds"] for lvl in result["levels"]):
+        out("HTTP 429: nginx's per-IP limits answered; every simulated user comes from 127.0.0.1. Start the prod "
+            "set-up for a benchmark with NGINX_CHAT_RATE=1000r/s NGINX_CHAT_BURST=1000 NGINX_MAX_CONNS=500 make run-prod")
     out("(cpu = CPU cores busy on average during the level; other = every process not part of the assistant or the "
-        "benchmark, i.e. contention)")
+        "benchmark, i.e. contention; ms/turn = CPU milliseconds a process spent per successful turn)")
     busy = [lvl for lvl in result["levels"] if (lvl.get("cpu_cores_other") or 0) > 0.25 * (m["nproc"] or 1)]
     if busy:
         out(f"WARNING: other processes kept {max(lvl['cpu_cores_other'] for lvl in busy)} of {m['nproc']} cores busy "

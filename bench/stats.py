@@ -55,6 +55,9 @@ def summarize_level(results: Sequence[TurnResult], users: int, duration: float, 
         "latency_ms_by_turn": {key: {"text": texts[key], **latency_summary(v)} for key, v in sorted(by_turn.items())},
         "cpu_cores_used": cpu_cores or {},
     }
+    rate = summary["turns_per_s"]
+    summary["cpu_ms_per_turn"] = {role: round(cores * 1000 / rate, 1) for role, cores in (cpu_cores or {}).items()
+                                  } if rate else {}
     if extra:
         summary.update(extra)
     return summary

@@ -51,8 +51,9 @@ def measure_training(log=print, timeout: float = 3600.0) -> dict:
         seconds = time.monotonic() - start
         model = Path(tmp) / "bench-train.tar.gz"
         result = {"seconds": round(seconds, 1), "source": "measured (--measure-training)",
-                  "returncode": proc.returncode, "model_mb": round(model.stat().st_size / 2**20, 1) if model.exists() else None,
-                  "command": " ".join(cmd[1:3] + ["--force", "--out", "<tmp>"]),
+                  "returncode": proc.returncode,
+                  "model_mb": round(model.stat().st_size / 2**20, 1) if model.exists() else None,
+                  "command": "rasa train --force --out <tmp> --fixed-model-name bench-train",
                   "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
         if proc.returncode != 0:
             result["note"] = "training failed: " + proc.stdout.decode("utf-8", "replace")[-1500:]

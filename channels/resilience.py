@@ -9,8 +9,10 @@ credentials.yml (or deploy/credentials.prod.yml):
   fits the tracker store (1–255 printable characters) and a string ``message``, and cuts the message
   to ``max_message_chars`` (default 2000) before NLU. Without the cut, a 100,000-character Chinese
   message keeps a Rasa process busy for minutes (DIET attention is quadratic) and then fails.
-- ``channels.resilience.SafeSocketIOInput``: Rasa's socket.io channel (same options, including
-  ``jwt_key``) with the same sender and length rules; invalid messages are dropped with a warning.
+- ``channels.resilience.SafeSocketIOInput``: the project's socket.io channel (``channels/socketio.py``,
+  Rasa's with fixes; same options, including ``jwt_key``) with the same sender and length rules;
+  invalid messages are dropped with a warning. (5,000 characters take ~7 s of NLU on a busy CPU,
+  2,000 about 1 s.)
 - ``channels.resilience.ActionFailureGuard``: no messages of its own; when Rasa creates it, custom
   action calls that fail (action server down, 5xx, timeout after ``timeout`` seconds) make the bot
   send ``response`` (default ``utter_action_unavailable``) instead of nothing. Rasa 3.6 has no hook
@@ -36,11 +38,11 @@ import json
 import logging
 import re
 import unicodedata
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.core.channels.socketio import SocketIOInput
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
@@ -48,6 +50,8 @@ from sanic import Blueprint, response
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from channels.socketio import SocketIOInput
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 # ---------------------------------------------------------------------------------- input rules
 
 
-def valid_sender(value: Any) -> Optional[str]:
+def valid_sender(value: Any) -> str | None:
     """The sender id as a string if the tracker store can keep it, else None.
 
     Strings and integers are accepted; the id must have 1–255 characters, none of them control
@@ -89,7 +93,7 @@ def clean_text(value: str, max_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> str:
     return text[:max_chars].strip()
 
 
-def _max_chars(credentials: Dict[Text, Any]) -> int:
+def _max_chars(credentials: dict[str, Any]) -> int:
     """max_message_chars from the credentials (a positive integer), or the default."""
     raw = credentials.get("max_message_chars")
     try:
@@ -104,12 +108,12 @@ class SafeRestInput(RestInput):
     """Rasa's REST channel with input validation (400 instead of 500) and a length cut."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """Same name, hence same URL, as Rasa's REST channel."""
         return "rest"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Build from credentials (max_message_chars, optional)."""
         return cls(max_message_chars=_max_chars(credentials or {}))
 
@@ -118,33 +122,33 @@ class SafeRestInput(RestInput):
         self.max_message_chars = max_message_chars
 
     @staticmethod
-    def _body(req: Request) -> Dict[Text, Any]:
+    def _body(req: Request) -> dict[str, Any]:
         """The JSON object of the request (Sanic answers 400 to invalid JSON itself)."""
         body = req.json
         if not isinstance(body, dict):
             raise InvalidUsage("the body must be a JSON object with 'sender' and 'message'")
         return body
 
-    async def _extract_sender(self, req: Request) -> Optional[Text]:
+    async def _extract_sender(self, req: Request) -> str | None:
         """The sender id; missing or unusable → 400."""
         sender = valid_sender(self._body(req).get("sender"))
         if sender is None:
             raise InvalidUsage("'sender' must be a string of 1-255 printable characters")
         return sender
 
-    def _extract_message(self, req: Request) -> Optional[Text]:
+    def _extract_message(self, req: Request) -> str | None:
         """The message text, cleaned and cut; not a string → 400."""
         message = self._body(req).get("message")
         if not isinstance(message, str):
             raise InvalidUsage("'message' must be a string")
         return clean_text(message, self.max_message_chars)
 
-    def _extract_input_channel(self, req: Request) -> Text:
+    def _extract_input_channel(self, req: Request) -> str:
         """A short lower-case channel name given by the client, else 'rest'."""
         value = self._body(req).get("input_channel")
         return value if isinstance(value, str) and _INPUT_CHANNEL_NAME.match(value) else self.name()
 
-    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
         """Metadata must be a JSON object (or absent)."""
         metadata = self._body(request).get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
@@ -153,15 +157,16 @@ class SafeRestInput(RestInput):
 
 
 class SafeSocketIOInput(SocketIOInput):
-    """Rasa's socket.io channel; messages with an unusable session id or text are dropped."""
+    """The project's socket.io channel (channels/socketio.py, Rasa's with fixes) with the sender and
+    length rules of SafeRestInput; messages with an unusable session id or text are dropped."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """Same name, hence same URL prefix, as Rasa's socket.io channel."""
         return "socketio"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Build from the socketio credentials plus max_message_chars."""
         credentials = credentials or {}
         channel = cls(
@@ -209,7 +214,11 @@ class _GuardState:
 
 def install_action_guard(timeout: float = DEFAULT_ACTION_TIMEOUT, response_name: str = FALLBACK_RESPONSE) -> None:
     """Make failed custom action calls send `response_name` (idempotent)."""
-    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+    from rasa.core.actions.action import (
+        ActionExecutionRejection,
+        RemoteAction,
+        create_bot_utterance,
+    )
 
     _GuardState.timeout = float(timeout)
     _GuardState.response = response_name
@@ -217,7 +226,7 @@ def install_action_guard(timeout: float = DEFAULT_ACTION_TIMEOUT, response_name:
         return
     original = RemoteAction.run
 
-    async def run(self: RemoteAction, output_channel: OutputChannel, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
+    async def run(self: RemoteAction, output_channel: OutputChannel, nlg: Any, tracker: Any, domain: Any) -> list[Any]:
         try:
             return await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain), _GuardState.timeout)
         except ActionExecutionRejection:
@@ -238,16 +247,26 @@ def install_action_guard(timeout: float = DEFAULT_ACTION_TIMEOUT, response_name:
                 _GuardState.response, _GuardState.timeout)
 
 
+def uninstall_action_guard() -> None:
+    """Restore Rasa's RemoteAction.run (tests)."""
+    from rasa.core.actions.action import RemoteAction
+
+    original = getattr(RemoteAction.run, "__wrapped__", None)
+    if original is not None:
+        RemoteAction.run = original  # type: ignore[assignment]
+    _GuardState.installed = False
+
+
 class ActionFailureGuard(InputChannel):
     """A channel entry that only installs the action guard; GET /webhooks/guard/ shows it."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """URL prefix /webhooks/guard/."""
         return "guard"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Options: timeout (seconds, default 15), response (default utter_action_unavailable)."""
         credentials = credentials or {}
         try:
@@ -309,8 +328,8 @@ class AtomicRedisLockStore(RedisLockStore):
                 kwargs[key] = None
         super().__init__(**kwargs)
 
-    def _transact(self, conversation_id: Text,
-                  change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any, bool]]) -> Any:
+    def _transact(self, conversation_id: str,
+                  change: Callable[[TicketLock | None], tuple[TicketLock | None, Any, bool]]) -> Any:
         """Apply change(lock) → (new lock or None to delete, result, write?) atomically."""
         from redis.exceptions import WatchError
 
@@ -335,19 +354,19 @@ class AtomicRedisLockStore(RedisLockStore):
                 except WatchError:
                     continue  # someone else changed the lock meanwhile: read it again
 
-    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """Issue the next ticket in one transaction."""
 
-        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
+        def change(lock: TicketLock | None) -> tuple[TicketLock | None, Any, bool]:
             lock = lock or self.create_lock(conversation_id)
             return lock, lock.issue_ticket(lock_lifetime), True
 
         return self._transact(conversation_id, change)
 
-    def update_lock(self, conversation_id: Text) -> None:
+    def update_lock(self, conversation_id: str) -> None:
         """Drop expired tickets in one transaction."""
 
-        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
+        def change(lock: TicketLock | None) -> tuple[TicketLock | None, Any, bool]:
             if lock is None:
                 return None, None, False
             lock.remove_expired_tickets()
@@ -355,10 +374,10 @@ class AtomicRedisLockStore(RedisLockStore):
 
         self._transact(conversation_id, change)
 
-    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         """Remove a ticket in one transaction."""
 
-        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
+        def change(lock: TicketLock | None) -> tuple[TicketLock | None, Any, bool]:
             if lock is None:
                 return None, None, False
             lock.remove_ticket_for(ticket_number)
@@ -366,10 +385,10 @@ class AtomicRedisLockStore(RedisLockStore):
 
         self._transact(conversation_id, change)
 
-    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Remove the ticket, and the lock when nobody else waits, in one transaction."""
 
-        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
+        def change(lock: TicketLock | None) -> tuple[TicketLock | None, Any, bool]:
             if lock is None:
                 return None, None, False
             lock.remove_ticket_for(ticket_number)

@@ -122,6 +122,14 @@ def now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
+def config_fingerprint() -> str:
+    """Short sha256 of config.yml (the NLU pipeline a cross-validation used)."""
+    import hashlib
+
+    path = ROOT / "config.yml"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else ""
+
+
 def fingerprint(model: Path | None = None) -> dict[str, str]:
     """Short sha256 of the code and files the answers depend on (the tree changes between runs).
 
@@ -183,12 +191,11 @@ def run_nlu(folds: int, out: Path) -> dict[str, Any]:
     nlu_dir = out / "nlu"
     nlu_dir.mkdir(parents=True, exist_ok=True)
     report_path = nlu_dir / "intent_report.json"
-    if report_path.exists():
-        report_path.unlink()
     log_path = nlu_dir / "rasa_test_nlu.log"
     cmd = nlu_command(folds, nlu_dir)
+    config_sha = config_fingerprint()
     print(f"$ {' '.join(cmd)}\n  (log: {log_path}; {folds} full trainings, this takes a while)", flush=True)
-    started, t0 = now(), time.monotonic()
+    started, t0, wall0 = now(), time.monotonic(), time.time()
     env = dict(os.environ, SQLALCHEMY_SILENCE_UBER_WARNING="1", PYTHONDONTWRITEBYTECODE="1")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -206,7 +213,8 @@ def run_nlu(folds: int, out: Path) -> dict[str, Any]:
             stop.set()
     seconds = time.monotonic() - t0
     print(f"rasa test nlu finished with exit code {code} in {duration(seconds)}", flush=True)
-    if code != 0 or not report_path.exists():
+    fresh = report_path.exists() and report_path.stat().st_mtime >= wall0 - 1
+    if code != 0 or not fresh:
         tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise RuntimeError(f"NLU cross-validation failed (exit {code}); end of {log_path}:\n{tail}")
     result = parse_intent_report(json.loads(report_path.read_text(encoding="utf-8")))
@@ -216,7 +224,7 @@ def run_nlu(folds: int, out: Path) -> dict[str, Any]:
     result.update({"folds": folds, "seconds": round(seconds, 1), "started_at": started, "finished_at": now(),
                    "report": str(report_path.relative_to(ROOT) if report_path.is_relative_to(ROOT) else report_path),
                    "confusion_matrix": str(out / "intent_confusion_matrix.png") if matrix.exists() else None,
-                   "command": " ".join(cmd)})
+                   "command": " ".join(cmd), "config_sha": config_sha})
     return result
 
 
@@ -313,16 +321,17 @@ def tracker_traces(db_path: Path, senders: Sequence[str]) -> dict[str, list[dict
         turns = out.setdefault(sender, [])
         if kind == "user":
             try:
-                parse = json.loads(data).get("parse_data") or {}
+                event = json.loads(data)
             except ValueError:
-                parse = {}
+                event = {}
+            parse = event.get("parse_data") or {}
             intent = parse.get("intent") or {}
             ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
             turns.append({"intent": intent.get("name"), "confidence": _round(intent.get("confidence")),
                           "top_intent": ranking[0].get("name") if ranking else intent.get("name"),
                           "top_confidence": _round(ranking[0].get("confidence")) if ranking else _round(intent.get("confidence")),
                           "entities": [f"{e.get('entity')}={e.get('value')}" for e in parse.get("entities") or []],
-                          "actions": []})
+                          "actions": [], "model_id": (event.get("metadata") or {}).get("model_id")})
         elif kind == "action" and turns and action not in ("action_listen", None):
             turns[-1]["actions"].append(action)
     return out
@@ -534,8 +543,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # ---- 2 and 3. answers and baseline
     if args.skip_answers:
-        for key in ("answers", "single_turn_accuracy", "single_turn_strict_accuracy", "multi_turn_accuracy",
-                    "oos_no_citation_rate", "baseline", "model"):
+        for key in ("model", "target", "single_turn_accuracy", "single_turn_strict_accuracy",
+                    "single_turn_payload_accuracy", "multi_turn_accuracy", "multi_turn_turn_accuracy",
+                    "oos_no_citation_rate", "answers", "baseline"):
             if key in earlier:
                 summary[key] = earlier[key]
         if "answers" in summary:
@@ -596,7 +606,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         section("3. Keyword baseline (BM25 over paragraphs, jieba default dictionary)")
         print_baseline(b_figures, single_summary, multi_summary)
 
-        model = {"path": model_path or status.get("model_file"), "model_id": status.get("model_id"),
+        traced_ids = {t.trace.get("model_id") for t in [*singles, *(t for c in convs for t in c.turns)] if t.trace}
+        model = {"path": model_path or status.get("model_file"),
+                 "model_id": status.get("model_id") or (sorted(i for i in traced_ids if i)[:1] or [None])[0],
                  "status_model_file": status.get("model_file"),
                  "fingerprint": fingerprint(Path(model_path) if model_path else None)}
         if model_path and Path(model_path).exists():
@@ -667,6 +679,8 @@ def print_summary(summary: dict[str, Any]) -> None:
     rows = []
     if nlu:
         note = f" (earlier run, {nlu.get('finished_at')})" if nlu.get("reused_from_run_finished_at") else ""
+        if nlu.get("config_sha") != config_fingerprint():
+            note += " [config.yml changed since]"
         rows.append([f"NLU macro-F1, {nlu['folds']}-fold CV{note}", f"{nlu['macro_f1']:.4f}", "", f"≥ {TARGETS['macro_f1']}"])
     else:
         rows.append(["NLU macro-F1", "not run (--skip-nlu)", "", f"≥ {TARGETS['macro_f1']}"])

@@ -7,10 +7,10 @@ PYTEST ?= .venv/bin/pytest
 run-prod: install models/ip-assistant.tar.gz ## Two Rasa replicas, two action servers, web, PostgreSQL, Redis behind nginx on 8088 (Ctrl-C stops all)
 	$(PYTHON) -m scripts.run_prod
 
-test-prod: install models/ip-assistant.tar.gz ## Production tests: replicas share context, lock order, replica kill, PostgreSQL restart, nginx limits
-	$(PYTEST) -q -m prod tests/prod tests/test_faults.py
+test-prod: install system-deps models/ip-assistant.tar.gz ## Production tests (own PostgreSQL/Redis/nginx): shared context, lock order, failover, security
+	$(PYTEST) -q -m prod tests/prod
 
-test-faults: install models/ip-assistant.tar.gz ## Fault tests only: action servers down and back, broken KB, replica and database failures
+test-faults: install models/ip-assistant.tar.gz ## Fault tests: action server down/slow (guard), broken KB at start-up, last good KB kept
 	$(PYTEST) -q tests/test_faults.py
 
 test-fuzz: install models/ip-assistant.tar.gz ## Property-based input tests (hypothesis) against the running stack: REST, socket.io, WeChat

@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from .kb import KnowledgeBase, detect_region, normalise_region
+from .kb import KnowledgeBase, normalise_region
 from .model import Measure
+from .search import TopicHint
 
 PAGE_SIZE = 3
 SUBSTANCE_SCORE = 15.0  # a search score above which a message clearly names a KB subject
@@ -162,7 +163,7 @@ def query_words(kb: KnowledgeBase, query: str) -> List[str]:
 def has_substance(kb: KnowledgeBase, text: str) -> bool:
     """Whether a follow-up also names a subject of its own (a topic, platform or agency)."""
     rest = FOLLOW_UP_FILLER.sub(" ", text or "")
-    if kb.platforms_in(rest) or kb.agencies_in(rest):
+    if kb.platforms_in(rest) or kb.agencies_in(rest) or kb.documents_in(text or ""):
         return True
     if kb.index.query_topics(rest):
         return True
@@ -171,7 +172,7 @@ def has_substance(kb: KnowledgeBase, text: str) -> bool:
 
 
 def select(kb: KnowledgeBase, query: str, region: Optional[str] = None, region_from_context: bool = False,
-           topic_hint: Optional[str] = None, exclude: Sequence[str] = (), limit: int = PAGE_SIZE) -> Selection:
+           topic_hint: TopicHint = None, exclude: Sequence[str] = (), limit: int = PAGE_SIZE) -> Selection:
     """Choose the measures to show for a question: best first, several regions when none is set."""
     region = normalise_region(region) if region else None
     hits_all = kb.search(query, topic_hint=topic_hint, exclude=exclude, limit=30)
@@ -184,9 +185,9 @@ def select(kb: KnowledgeBase, query: str, region: Optional[str] = None, region_f
             hits, relaxed = hits_all, True
         if not hits:
             return Selection([], [], region)
-        hits = [h for h in hits if h.score >= 0.45 * hits[0].score]
-        ordered = [h.measure for h in hits]
-        return Selection(ordered[:limit], ordered[limit:], None if relaxed else region, relaxed)
+        shown = [h.measure for h in hits if h.score >= 0.45 * hits[0].score][:limit]
+        rest = [h.measure for h in hits if h.measure not in shown and h.score >= 0.2 * hits[0].score]
+        return Selection(shown, rest, None if relaxed else region, relaxed)
     top = hits_all[0].score
     chosen: List[Measure] = [hits_all[0].measure]
     best_by_region: Dict[str, float] = {}
@@ -217,9 +218,14 @@ def other_regions(kb: KnowledgeBase, measures: Sequence[Measure], current: Optio
     return [r for r in REGION_ORDER if r not in shown]
 
 
-def question_region(text: str, entity_value: Optional[str]) -> Optional[str]:
-    """The region a message names, from the NLU entity or the words themselves."""
-    return normalise_region(entity_value) if entity_value else detect_region(text or "")
+def question_region(kb: KnowledgeBase, text: str, entity_value: Optional[str]) -> Optional[str]:
+    """The region a message names: from its words (not inside agency or platform names), else the entity.
+
+    The entity alone decides for button payloads, which carry no words.
+    """
+    if text:
+        return kb.region_in(text)
+    return normalise_region(entity_value) if entity_value else None
 
 
 def copy_reply(kb: KnowledgeBase, measure: Measure) -> str:

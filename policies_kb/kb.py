@@ -12,7 +12,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from .loader import KBValidationError, load_registry, validate
 from .model import Agency, Document, Measure, Platform, Registry, Topic
 from .paths import DATA_DIR, SOURCES_DIR
-from .search import SearchHit, SearchIndex, Tokenizer, kb_vocabulary
+from .search import SearchHit, SearchIndex, TopicHint, Tokenizer, kb_vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -127,14 +127,37 @@ class KnowledgeBase:
         return [self.platforms[i] for i in _mentions(text, ((n, p.id) for p in self.platforms.values()
                                                              for n in p.names() if len(n) >= 3))]
 
+    def mask_names(self, text: str) -> str:
+        """The text with agency, platform and document names blanked (their words are not regions)."""
+        names = {n for a in self.agencies.values() for n in a.names() if len(n) >= 3}
+        names |= {n for p in self.platforms.values() for n in p.names() if len(n) >= 3}
+        for name in sorted(names, key=len, reverse=True):
+            if name in text:
+                text = text.replace(name, " " * len(name))
+        return text
+
+    def region_in(self, text: str) -> Optional[str]:
+        """The region a question names, not counting words inside agency or platform names."""
+        return detect_region(self.mask_names(text or ""))
+
+    def documents_in(self, text: str) -> List[str]:
+        """Documents a question names by 文号 (or its short form, e.g. 7号文)."""
+        found = []
+        for doc in self.documents.values():
+            numbers = [doc.doc_number, doc.implements] if doc.doc_number else []
+            if any(n and n in text for n in numbers) or any(w in text for w in _short_doc_names(doc)):
+                found.append(doc.id)
+        return found
+
     # ---- search ------------------------------------------------------------------------------
     def search(self, query: str, region: Optional[str] = None, topic: Optional[str] = None,
-               agency: Optional[str] = None, platform: Optional[str] = None, topic_hint: Optional[str] = None,
+               agency: Optional[str] = None, platform: Optional[str] = None, topic_hint: TopicHint = None,
                exclude: Sequence[str] = (), limit: int = 10) -> List[SearchHit]:
         """Ranked measures for a Chinese question, with optional filters and a topic hint."""
         query = (query or "").strip()[:2000]
+        documents = self.documents_in(query)
         candidates = [self._position[m.id] for m in self.filter(region=region, topic=topic, agency=agency, platform=platform)
-                      if m.id not in set(exclude)]
+                      if m.id not in set(exclude) and (not documents or m.document_id in documents)]
         if not candidates:
             return []
         platform_ids = [p.id for p in self.platforms_in(query)]
@@ -205,6 +228,18 @@ def article_label(measure: Measure) -> str:
     if article.endswith("、"):
         return f"{measure.section_path[0]}"
     return article
+
+
+def _short_doc_names(doc: Document) -> Tuple[str, ...]:
+    """Ways users name a document without its full 文号 (沪府办发7号, 30号文, 9号文)."""
+    if not doc.doc_number:
+        return ()
+    match = re.match(r"(.+?)〔(\d{4})〕(\d+)号", doc.doc_number)
+    if not match:
+        return ()
+    prefix, year, number = match.groups()
+    return (f"{prefix}{year}{number}号", f"{prefix}〔{year}〕{number}号", f"{prefix}[{year}]{number}号",
+            f"{prefix}({year}){number}号", f"{prefix}（{year}）{number}号", f"{prefix}{number}号")
 
 
 def _mentions(text: str, names: Iterable[Tuple[str, str]]) -> List[str]:

@@ -13,7 +13,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import jieba
 
@@ -34,6 +34,18 @@ BIGRAM_WEIGHT = 0.35
 K1, B = 1.2, 0.6
 K1F = 3.0  # saturation of the combined (BM25F) term frequency over all fields
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9]+")
+
+
+TopicHint = Union[str, Sequence[str], None]
+
+
+def as_topics(hint: TopicHint) -> List[str]:
+    """A topic hint as a list: one topic, several (comma-separated or a sequence), or none."""
+    if not hint:
+        return []
+    if isinstance(hint, str):
+        return [part for part in hint.split(",") if part]
+    return [part for part in hint if part]
 
 
 @dataclass(frozen=True)
@@ -187,7 +199,7 @@ class SearchIndex:
         expanded = query + " " + " ".join(c for v, c in self._variants if v in query)
         found = set()
         for topic, terms in self._topic_terms.items():
-            if topic in ("targets", "overview"):
+            if topic == "overview":
                 continue
             if any(term.lower() in expanded.lower() for term in terms if len(term) >= 2):
                 found.add(topic)
@@ -233,7 +245,7 @@ class SearchIndex:
             results.append((score, matched))
         return results
 
-    def search(self, query: str, candidates: Optional[Sequence[int]] = None, topic_hint: Optional[str] = None,
+    def search(self, query: str, candidates: Optional[Sequence[int]] = None, topic_hint: TopicHint = None,
                platform_ids: Sequence[str] = (), agency_ids: Sequence[str] = (),
                beneficiary_terms: Sequence[str] = (), limit: int = 10) -> List[SearchHit]:
         """Ranked measures for a question, restricted to candidate positions if given."""
@@ -243,13 +255,14 @@ class SearchIndex:
         if top <= 0 and not (topic_hint or platform_ids or agency_ids):
             return []
         topics = self.query_topics(query)
+        hints = set(as_topics(topic_hint))
         hits = []
         for doc in allowed:
             measure = self.measures[doc]
             score, matched = scored[doc]
             bonus = 0.0
-            if topic_hint and topic_hint in measure.topics:
-                bonus += 0.30 * top * (1.0 if measure.topics[0] == topic_hint else 0.7)
+            if hints and hints.intersection(measure.topics):
+                bonus += 0.30 * top * (1.0 if measure.topics[0] in hints else 0.7)
             overlap = topics.intersection(measure.topics)
             if overlap:
                 bonus += 0.2 * top * len(overlap)
@@ -257,6 +270,8 @@ class SearchIndex:
                 bonus += 0.6 * top + 1.0
             if agency_ids and {ref.agency_id for ref in measure.agencies}.intersection(agency_ids):
                 bonus += 0.3 * top + 0.5
+            if "targets" in topics and measure.targets:
+                bonus += 0.25 * top
             if beneficiary_terms and any(term in b for term in beneficiary_terms for b in measure.beneficiaries):
                 bonus += 0.08 * top
             total = score + bonus

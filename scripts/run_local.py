@@ -24,11 +24,10 @@ MODEL = PROJECT_ROOT / "models" / "ip-assistant.tar.gz"
 def commands(env: Dict[str, str]) -> Dict[str, List[str]]:
     """The three processes of the default set-up."""
     settings = get_settings(env)
-    cors = " ".join(settings.cors_origins)
     return {
         "actions": [str(BIN / "rasa"), "run", "actions", "--port", env.get("ACTION_PORT", "5055"), "--actions", "actions"],
         "rasa": [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", env.get("RASA_PORT", "5005"),
-                 "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", cors],
+                 "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", *settings.cors_origins],
         "web": [sys.executable, "-m", "webapp"],
     }
 

@@ -28,6 +28,7 @@ import glob
 import logging
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -36,9 +37,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 import requests
@@ -83,9 +84,9 @@ def answers(url: str, timeout: float = 3.0) -> bool:
         return False
 
 
-def read_env_file(path: Path) -> Dict[str, str]:
+def read_env_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines of a .env file (comments, blank lines and `export ` prefixes allowed)."""
-    values: Dict[str, str] = {}
+    values: dict[str, str] = {}
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if not line or line.startswith("#") or "=" not in line:
@@ -98,7 +99,7 @@ def read_env_file(path: Path) -> Dict[str, str]:
     return values
 
 
-def _ports(raw: str, count: int, name: str) -> Tuple[int, ...]:
+def _ports(raw: str, count: int, name: str) -> tuple[int, ...]:
     """A comma- or space-separated list of `count` ports."""
     parts = [p for p in raw.replace(",", " ").split() if p]
     if len(parts) != count or not all(p.isdigit() for p in parts):
@@ -106,7 +107,7 @@ def _ports(raw: str, count: int, name: str) -> Tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
-def _service_user(name: str) -> Optional[pwd.struct_passwd]:
+def _service_user(name: str) -> pwd.struct_passwd | None:
     """The system account a service should drop to when we run as root (None when not root)."""
     if os.geteuid() != 0:
         return None
@@ -116,7 +117,7 @@ def _service_user(name: str) -> Optional[pwd.struct_passwd]:
         return None
 
 
-def _chown_tree(path: Path, account: Optional[pwd.struct_passwd]) -> None:
+def _chown_tree(path: Path, account: pwd.struct_passwd | None) -> None:
     """Give a folder (recursively) to a service account."""
     if account is None:
         return
@@ -133,20 +134,20 @@ def _chown_tree(path: Path, account: Optional[pwd.struct_passwd]) -> None:
 class Binaries:
     """Paths of the server programs the production layout starts."""
 
-    postgres: Optional[str]
-    initdb: Optional[str]
-    redis_server: Optional[str]
-    nginx: Optional[str]
+    postgres: str | None
+    initdb: str | None
+    redis_server: str | None
+    nginx: str | None
 
     @classmethod
-    def find(cls, env: Mapping[str, str] = os.environ) -> "Binaries":
+    def find(cls, env: Mapping[str, str] = os.environ) -> Binaries:
         """Look in PG_BIN, /usr/lib/postgresql/<newest>/bin, /usr/sbin and PATH."""
         pg_dirs = [env["PG_BIN"]] if env.get("PG_BIN") else []
         pg_dirs += sorted(glob.glob("/usr/lib/postgresql/*/bin"),
                           key=lambda p: int(p.split("/")[-2]) if p.split("/")[-2].isdigit() else 0,
                           reverse=True)
 
-        def pg(name: str) -> Optional[str]:
+        def pg(name: str) -> str | None:
             for folder in pg_dirs:
                 candidate = Path(folder) / name
                 if candidate.is_file() and os.access(candidate, os.X_OK):
@@ -161,7 +162,7 @@ class Binaries:
             nginx=shutil.which("nginx", path=path),
         )
 
-    def missing(self, need_postgres: bool = True, need_redis: bool = True) -> List[str]:
+    def missing(self, need_postgres: bool = True, need_redis: bool = True) -> list[str]:
         """Names of the programs that were not found."""
         wanted = {"nginx": self.nginx}
         if need_postgres:
@@ -184,8 +185,8 @@ class ProdConfig:
     bind: str = "127.0.0.1"  # internal processes listen here only
     nginx_host: str = "0.0.0.0"
     nginx_port: int = 8088
-    rasa_ports: Tuple[int, ...] = (5006, 5007)
-    action_ports: Tuple[int, ...] = (5056, 5057)
+    rasa_ports: tuple[int, ...] = (5006, 5007)
+    action_ports: tuple[int, ...] = (5056, 5057)
     actions_lb_port: int = 5058
     web_port: int = 8080
     db_host: str = ""  # "" = start PostgreSQL here
@@ -199,7 +200,7 @@ class ProdConfig:
     redis_lock_db: int = 1
     redis_key_prefix: str = ""
     redis_url: str = ""  # WeChat store; default redis://…/0 of the same server
-    cors_origins: Tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
     server_name: str = "_"
     max_body: str = "64k"
     actions_max_body: str = "32m"
@@ -252,12 +253,12 @@ class ProdConfig:
         return f"redis://{auth}{self.redis_address}:{self.redis_port}/0"
 
     @property
-    def public_origins(self) -> Tuple[str, ...]:
+    def public_origins(self) -> tuple[str, ...]:
         """Origins of the pages served through nginx (the default allow-list)."""
         return (f"http://localhost:{self.nginx_port}", f"http://127.0.0.1:{self.nginx_port}")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], run_dir: Optional[Path] = None) -> "ProdConfig":
+    def from_env(cls, env: Mapping[str, str], run_dir: Path | None = None) -> ProdConfig:
         """Read the layout from environment variables (defaults as in docs/production.md)."""
 
         def get(name: str, default: str = "") -> str:
@@ -307,7 +308,7 @@ class ProdConfig:
             max_conns=int(get("NGINX_MAX_CONNS", "50")),
         )
 
-    def check(self) -> List[str]:
+    def check(self) -> list[str]:
         """Configuration problems that must stop the start."""
         problems = []
         if any(o.strip() == "*" for o in self.cors_origins):
@@ -339,10 +340,11 @@ def render_nginx(
     action_servers: Sequence[str],
     web_server: str,
     run_dir: str,
-    log_dir: str,
+    access_log: str,
+    error_log: str,
     temp_dir: str,
     cors_origins: Iterable[str],
-    user: Optional[str] = None,
+    user: str | None = None,
     server_name: str = "_",
     max_body: str = "64k",
     actions_max_body: str = "32m",
@@ -365,7 +367,8 @@ def render_nginx(
         "USER_DIRECTIVE": f"user {user};" if user else "# (not root: no user directive)",
         "WORKER_PROCESSES": worker_processes,
         "RUN_DIR": run_dir,
-        "LOG_DIR": log_dir,
+        "ACCESS_LOG": access_log,
+        "ERROR_LOG": error_log,
         "TEMP_DIR": temp_dir,
         "LISTEN": listen,
         "ACTIONS_LISTEN": actions_listen,
@@ -402,10 +405,10 @@ class Cluster:
     """PostgreSQL, Redis, two action servers, two Rasa replicas, the web app and nginx."""
 
     config: ProdConfig
-    env: Dict[str, str]
+    env: dict[str, str]
     binaries: Binaries = field(default_factory=Binaries.find)
     model: Path = MODEL
-    procs: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     # ---- addresses
     @property
@@ -442,7 +445,7 @@ class Cluster:
         return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
     # ---- environment
-    def process_env(self) -> Dict[str, str]:
+    def process_env(self) -> dict[str, str]:
         """The environment shared by the assistant's processes."""
         c = self.config
         env = dict(self.env)
@@ -472,11 +475,11 @@ class Cluster:
         })
         return env
 
-    def commands(self) -> Dict[str, Tuple[List[str], Dict[str, str]]]:
+    def commands(self) -> dict[str, tuple[list[str], dict[str, str]]]:
         """Command and environment of each assistant process (not the servers)."""
         c = self.config
         base = self.process_env()
-        cmds: Dict[str, Tuple[List[str], Dict[str, str]]] = {}
+        cmds: dict[str, tuple[list[str], dict[str, str]]] = {}
         for i, port in enumerate(c.action_ports):
             env = dict(base, SANIC_HOST=c.bind, SANIC_REQUEST_MAX_SIZE=str(c.actions_request_max_size))
             cmds[f"actions-{i + 1}"] = ([str(BIN / "rasa"), "run", "actions", "--port", str(port),
@@ -490,8 +493,8 @@ class Cluster:
         return cmds
 
     # ---- processes
-    def _spawn(self, name: str, cmd: List[str], env: Optional[Dict[str, str]] = None,
-               account: Optional[pwd.struct_passwd] = None) -> subprocess.Popen:
+    def _spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None,
+               account: pwd.struct_passwd | None = None) -> subprocess.Popen:
         """Start one process in its own session, output to log/<name>.log (appended)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_dir / f"{name}.log", "ab") as log:
@@ -669,7 +672,8 @@ class Cluster:
             action_servers=[f"127.0.0.1:{p}" for p in c.action_ports],
             web_server=f"127.0.0.1:{c.web_port}",
             run_dir=str(nginx_dir),
-            log_dir=str(self.log_dir),
+            access_log=str(self.log_dir / "nginx-access.log"),
+            error_log=str(self.log_dir / "nginx-error.log"),
             temp_dir=str(nginx_dir / "tmp"),
             cors_origins=c.cors_origins,
             user=account.pw_name if account else None,
@@ -696,7 +700,7 @@ class Cluster:
         account = _service_user("www-data") or _service_user("nobody")
         _chown_tree(nginx_dir / "tmp", account)
         base = [self.binaries.nginx, "-p", str(nginx_dir), "-c", str(conf), "-e", str(self.log_dir / "nginx-error.log")]
-        check = subprocess.run(base + ["-t", "-q"], capture_output=True, text=True)
+        check = subprocess.run(base + ["-t", "-q"], capture_output=True, text=True, check=False)
         if check.returncode != 0:
             raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
         self._spawn("nginx", base, env={"PATH": os.defpath})
@@ -728,7 +732,7 @@ class Cluster:
             os.chmod(c.run_dir, 0o711)  # traverse only: postgres/redis/www-data reach their subfolders
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
-    def start(self, timeout: float = 900.0) -> "Cluster":
+    def start(self, timeout: float = 900.0) -> Cluster:
         """Start everything and wait until every part answers (replicas load in parallel)."""
         problems = self.config.check()
         if problems:
@@ -782,13 +786,20 @@ class Cluster:
 # ------------------------------------------------------------------------------------ entry points
 
 
-def exec_rasa(args: Sequence[str]) -> None:
-    """Run `rasa ARGS`; with RASA_AUTH_TOKEN set, also --enable-api --auth-token (not visible in ps)."""
-    token = os.environ.get("RASA_AUTH_TOKEN", "").strip()
+def rasa_argv(args: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """`rasa ARGS`; the HTTP API only with RASA_AUTH_TOKEN set, and then always behind it."""
+    token = (env.get("RASA_AUTH_TOKEN") or "").strip()
+    if not token and "--enable-api" in args:
+        raise SystemExit("--enable-api without RASA_AUTH_TOKEN would open Rasa's HTTP API to everyone")
     argv = ["rasa", *args]
     if token and args and args[0] == "run":
         argv += ["--enable-api", "--auth-token", token]
-    sys.argv = argv
+    return argv
+
+
+def exec_rasa(args: Sequence[str]) -> None:
+    """Run rasa in this process with rasa_argv() (the token stays out of the command line and ps)."""
+    sys.argv = rasa_argv(args, os.environ)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
@@ -803,7 +814,8 @@ def render_nginx_cli(args: Sequence[str]) -> int:
     parser.add_argument("--actions", nargs="+", default=["actions-1:5055", "actions-2:5055"])
     parser.add_argument("--web", default="web:8080")
     parser.add_argument("--run-dir", default="/tmp")
-    parser.add_argument("--log-dir", default="/var/log/nginx")
+    parser.add_argument("--access-log", default="/dev/stdout")
+    parser.add_argument("--error-log", default="/dev/stderr")
     parser.add_argument("--temp-dir", default="/tmp")
     parser.add_argument("--user", default="nginx")
     parser.add_argument("--out", default="-")
@@ -817,7 +829,7 @@ def render_nginx_cli(args: Sequence[str]) -> int:
     text = render_nginx(
         NGINX_TEMPLATE.read_text(encoding="utf-8"), listen=opts.listen, actions_listen=opts.actions_listen,
         rasa_servers=opts.rasa, action_servers=opts.actions, web_server=opts.web, run_dir=opts.run_dir,
-        log_dir=opts.log_dir, temp_dir=opts.temp_dir, cors_origins=config.cors_origins, user=opts.user or None,
+        access_log=opts.access_log, error_log=opts.error_log, temp_dir=opts.temp_dir, cors_origins=config.cors_origins, user=opts.user or None,
         server_name=config.server_name, max_body=config.max_body, chat_rate=config.chat_rate,
         chat_burst=config.chat_burst, wechat_rate=config.wechat_rate, wechat_burst=config.wechat_burst,
         max_conns=config.max_conns,
@@ -829,7 +841,13 @@ def render_nginx_cli(args: Sequence[str]) -> int:
     return 0
 
 
-def load_env(env: Dict[str, str]) -> Dict[str, str]:
+def placeholder_secrets(env: Mapping[str, str]) -> list[str]:
+    """Variables still holding a `change-me…` placeholder copied from .env.example."""
+    return sorted(name for name, value in env.items()
+                  if re.search(r"PASSWORD|SECRET|TOKEN|AES_KEY", name) and (value or "").startswith("change-me"))
+
+
+def load_env(env: dict[str, str]) -> dict[str, str]:
     """The process environment plus ENV_FILE / .env (set variables win)."""
     path = Path(env.get("ENV_FILE") or PROJECT_ROOT / ".env")
     if path.is_file():
@@ -839,7 +857,7 @@ def load_env(env: Dict[str, str]) -> Dict[str, str]:
     return env
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """`make run-prod`: start, print the addresses, stop everything on Ctrl-C or a crash."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "exec-rasa":
@@ -849,6 +867,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return render_nginx_cli(argv[1:])
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     env = load_env(dict(os.environ))
+    placeholders = placeholder_secrets(env)
+    if placeholders:
+        print(f"请先替换 .env 中的占位值：{', '.join(placeholders)}", file=sys.stderr)
+        return 2
     if not env.get("STAFF_TOKEN"):
         env["STAFF_TOKEN"] = secrets.token_urlsafe(16)
         print(f"STAFF_TOKEN 未设置，本次运行生成的工作人员令牌：{env['STAFF_TOKEN']}")

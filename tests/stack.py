@@ -112,7 +112,7 @@ class Stack:
             "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port), "--actions", "actions"],
             "rasa": [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(self.rasa_port),
                      "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-                     "--cors", f"{self.web_url} http://localhost:{self.web_port}"],
+                     "--cors", self.web_url, f"http://localhost:{self.web_port}"],
             "web": [sys.executable, "-m", "webapp"],
         }
 

@@ -166,7 +166,8 @@ def test_original_text_is_verbatim(domain, kb):
     """原文是怎么写的？ returns the measure text as in the source (indentation aside)."""
     slots = {"shown_measures": ["shgov-25"]}
     messages, _ = run(ActionShowOriginalText(lambda: kb), tracker("原文是怎么写的？", "ask_original_text", slots=slots), domain)
-    assert messages[0]["text"] == kb.get("shgov-25").text
+    assert messages[0]["original"] == kb.get("shgov-25").text
+    assert "沪府办发〔2024〕7号" in messages[0]["citation"]
 
 
 def test_figures_follow_up_finds_targets_nearby(domain, kb):
@@ -188,7 +189,7 @@ def test_validity_of_the_2017_notice_says_closed(domain, kb):
 def test_contacts_for_pilot_city_and_elsewhere(domain, kb):
     """联系人 gives the 2017 notice's contacts, and says plainly when a measure names none."""
     pilot, _ = run(ActionShowContacts(lambda: kb), tracker("联系人电话多少", "ask_contacts", slots={"shown_measures": ["cnipa-condition-1"]}), domain)
-    assert "010-62086559" in pilot[0]["text"]
+    assert "010-62086559" in pilot[0]["contacts"] and "国知办发管字〔2017〕30号" in pilot[0]["citation"]
     other, _ = run(ActionShowContacts(lambda: kb), tracker("联系人电话多少", "ask_contacts", slots={"shown_measures": ["shgov-9"]}), domain)
     assert responses(other)[0] == "utter_contacts_none"
     assert payload_ids(other) == ["shgov-9"]

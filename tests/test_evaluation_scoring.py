@@ -425,7 +425,7 @@ def test_tracker_traces_and_attach(tmp_path, index):
                  " intent_name TEXT, action_name TEXT, data TEXT)")
 
     def user(name, conf, ranking=(), entities=()):
-        return json.dumps({"event": "user", "parse_data": {
+        return json.dumps({"event": "user", "metadata": {"model_id": "m42"}, "parse_data": {
             "intent": {"name": name, "confidence": conf},
             "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
             "entities": [{"entity": e, "value": v} for e, v in entities]}})
@@ -450,7 +450,8 @@ def test_tracker_traces_and_attach(tmp_path, index):
     traces = run_eval.tracker_traces(db, ["s-fin", "s-conv"])
     assert set(traces) == {"s-fin", "s-conv"}
     assert traces["s-fin"] == [{"intent": "nlu_fallback", "confidence": 0.45, "top_intent": "ask_financing",
-                                "top_confidence": 0.31, "entities": [], "actions": ["action_answer_fallback"]}]
+                                "top_confidence": 0.31, "entities": [], "actions": ["action_answer_fallback"],
+                                "model_id": "m42"}]
     assert [t["intent"] for t in traces["s-conv"]] == ["ask_financing", "thank"]
     assert traces["s-conv"][0]["confidence"] == 0.991 and traces["s-conv"][0]["entities"] == ["region=上海"]
     assert run_eval.tracker_traces(tmp_path / "missing.db", ["s-fin"]) == {}

@@ -136,6 +136,10 @@ def create_app(kb: Any = None, settings: Any = None) -> Sanic:
         path = STATIC_DIR / "index.html"
         return await _send_file(path if path.is_file() else None)
 
+    @app.route("/embed-example.html", methods=["GET", "HEAD"])
+    async def embed_example(request: Any) -> Any:
+        return await _send_file(_safe_file(STATIC_DIR, "embed-example.html"))
+
     @app.route("/widget/<rest:path>", methods=["GET", "HEAD"])
     async def widget(request: Any, rest: str) -> Any:
         return await _send_file(_safe_file(WIDGET_DIR, rest))

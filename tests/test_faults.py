@@ -1,0 +1,310 @@
+"""Faults: the action server down or slow (channels.resilience.ActionFailureGuard), a broken KB.
+
+- Unit tests of the guard around Rasa's RemoteAction (no servers).
+- The knowledge base broken at start-up: the action server must refuse to start; a running action
+  server keeps serving the last good KB when the files break later (standalone action servers).
+- End to end on the default layout (`stack`): action server stopped → polite message at once;
+  restarted → answers again. The production layout has the same test in tests/prod/test_failover.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from channels.resilience import install_action_guard, uninstall_action_guard
+
+APOLOGY = "抱歉，政策查询服务暂时繁忙，请稍后再试。"
+QUESTION = "专利质押贷款有贴息吗？"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ------------------------------------------------------------------------------ the guard (unit)
+
+
+@pytest.fixture
+def guard() -> Iterator[None]:
+    """The guard installed with a 1-second timeout, removed afterwards."""
+    install_action_guard(timeout=1.0)
+    try:
+        yield
+    finally:
+        uninstall_action_guard()
+
+
+def run_remote_action(url: str, name: str = "action_answer_policy_question") -> list[Any]:
+    """Run Rasa's RemoteAction against url with the real domain; return its events."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker("guard-test", domain.slots)
+    tracker.update(UserUttered(QUESTION, intent={"name": "ask_financing", "confidence": 1.0}))
+    action = RemoteAction(name, EndpointConfig(url))
+    return asyncio.run(action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses),
+                                  tracker, domain))
+
+
+def bot_texts(events: list[Any]) -> list[str]:
+    """Texts of the BotUttered events."""
+    return [e.text for e in events if type(e).__name__ == "BotUttered"]
+
+
+class FakeActionServer:
+    """An action server that answers with a fixed status/body after a delay (aiohttp, own thread)."""
+
+    def __init__(self, status: int = 200, body: Any = None, delay: float = 0.0) -> None:
+        self.status, self.body, self.delay = status, body if body is not None else {"events": [], "responses": []}, delay
+        self.port = free_port()
+
+    def __enter__(self) -> str:
+        import threading
+
+        from aiohttp import web
+
+        async def handle(_: Any) -> Any:
+            await asyncio.sleep(self.delay)
+            return web.json_response(self.body, status=self.status)
+
+        ready = threading.Event()
+
+        def serve() -> None:
+            self.loop = asyncio.new_event_loop()
+            app = web.Application()
+            app.router.add_post("/webhook", handle)
+            self.runner = web.AppRunner(app)
+            self.loop.run_until_complete(self.runner.setup())
+            self.loop.run_until_complete(web.TCPSite(self.runner, "127.0.0.1", self.port).start())
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=serve, daemon=True)
+        self.thread.start()
+        ready.wait(10)
+        return f"http://127.0.0.1:{self.port}/webhook"
+
+    def __exit__(self, *_: object) -> None:
+        async def shutdown() -> None:
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+            await self.runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def test_guard_answers_politely_when_the_action_server_is_down(guard: None) -> None:
+    """Connection refused → one BotUttered with utter_action_unavailable, at once."""
+    started = time.monotonic()
+    events = run_remote_action(f"http://127.0.0.1:{free_port()}/webhook")
+    assert bot_texts(events) == [APOLOGY]
+    assert time.monotonic() - started < 2
+
+
+def test_guard_answers_politely_on_server_errors(guard: None) -> None:
+    """A 500 (e.g. an exception in an action) → the polite message."""
+    with FakeActionServer(status=500, body={"error": "boom"}) as url:
+        assert bot_texts(run_remote_action(url)) == [APOLOGY]
+
+
+def test_guard_limits_slow_action_calls(guard: None) -> None:
+    """An action server that hangs: the user gets the message after the guard's timeout, not 300 s."""
+    with FakeActionServer(delay=5.0) as url:
+        started = time.monotonic()
+        assert bot_texts(run_remote_action(url)) == [APOLOGY]
+        assert time.monotonic() - started < 3
+
+
+def test_guard_keeps_rejections_and_results(guard: None) -> None:
+    """A 400 rejection (forms) still raises; a normal answer passes through unchanged."""
+    from rasa.core.actions.action import ActionExecutionRejection
+
+    rejection = {"action_name": "action_answer_policy_question", "error": "no"}
+    with FakeActionServer(status=400, body=rejection) as url, pytest.raises(ActionExecutionRejection):
+        run_remote_action(url)
+    body = {"events": [{"event": "slot", "name": "last_query", "value": QUESTION}],
+            "responses": [{"text": "答案"}]}
+    with FakeActionServer(body=body) as url:
+        events = run_remote_action(url)
+    assert bot_texts(events) == ["答案"]
+    assert any(type(e).__name__ == "SlotSet" and e.value == QUESTION for e in events)
+
+
+def test_without_the_guard_rasa_says_nothing() -> None:
+    """Why the guard exists: Rasa 3.6 turns a failed action call into an exception (no message)."""
+    from rasa.shared.exceptions import RasaException
+
+    uninstall_action_guard()
+    with pytest.raises(RasaException):
+        run_remote_action(f"http://127.0.0.1:{free_port()}/webhook")
+
+
+# ------------------------------------------------------------------------------ the knowledge base
+
+
+def action_call(sender: str = "kb-test") -> dict[str, Any]:
+    """The body Rasa posts to the action server for action_answer_policy_question."""
+    return {
+        "next_action": "action_answer_policy_question",
+        "sender_id": sender,
+        "version": "3.6.2",
+        "domain": {},
+        "tracker": {
+            "sender_id": sender, "slots": {}, "events": [], "paused": False, "followup_action": None,
+            "active_loop": {}, "latest_action_name": "action_listen",
+            "latest_message": {"text": QUESTION, "intent": {"name": "ask_financing", "confidence": 1.0},
+                               "entities": []},
+        },
+    }
+
+
+def kb_measures(result: dict[str, Any]) -> list[str]:
+    """Measure ids of the kb_answer payload in an action server response."""
+    return [m["id"] for r in result.get("responses", []) if isinstance(r.get("custom"), dict)
+            for m in r["custom"].get("measures", [])]
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path) -> Path:
+    """A writable copy of policies_kb/data."""
+    target = tmp_path / "kb"
+    shutil.copytree(ROOT / "policies_kb" / "data", target)
+    return target
+
+
+def break_kb(kb_dir: Path) -> Path:
+    """Corrupt one measures file (invalid YAML); return it."""
+    victim = min((kb_dir / "measures").glob("*.yml"))
+    victim.write_text("measures: [unclosed\n  - : : :\n", encoding="utf-8")
+    return victim
+
+
+def start_action_server(kb_dir: Path, tmp_path: Path) -> tuple:
+    """`rasa run actions` on a free port with KB_DIR=kb_dir; returns (process, url, log path)."""
+    import os
+
+    port = free_port()
+    log_path = tmp_path / f"actions-{port}.log"
+    env = dict(os.environ, KB_DIR=str(kb_dir), SANIC_HOST="127.0.0.1")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([str(BIN / "rasa"), "run", "actions", "--port", str(port), "--actions", "actions"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, f"http://127.0.0.1:{port}", log_path
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop an action server."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def wait_health(proc: subprocess.Popen, url: str, timeout: float = 120) -> bool:
+    """Wait for /health; False when the process exited first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"action server neither started nor exited within {timeout} s")
+
+
+def test_action_server_refuses_to_start_with_a_broken_kb(kb_copy: Path, tmp_path: Path) -> None:
+    """A broken KB file at start-up: the action server exits with a clear message instead of serving
+    errors later (needs the KB to load when the action server imports the actions, see
+    docs/production.md “Faults”)."""
+    victim = break_kb(kb_copy)
+    proc, url, log_path = start_action_server(kb_copy, tmp_path)
+    try:
+        started = wait_health(proc, url)
+        log = log_path.read_text(encoding="utf-8", errors="replace")
+        assert not started, ("the action server started with a broken knowledge base (the KB loads lazily: "
+                             "apply the eager-load change to actions/ proposed in the production report)")
+        assert proc.returncode != 0
+        assert victim.name in log, log[-2000:]
+    finally:
+        stop(proc)
+
+
+def test_running_action_server_keeps_the_last_good_kb(kb_copy: Path, tmp_path: Path) -> None:
+    """The KB files break while the action server runs: it keeps answering from the KB it loaded."""
+    proc, url, _ = start_action_server(kb_copy, tmp_path)
+    try:
+        assert wait_health(proc, url), "the action server did not start with the good KB"
+        before = requests.post(f"{url}/webhook", json=action_call(), timeout=60)
+        assert before.status_code == 200
+        ids = kb_measures(before.json())
+        assert ids
+        break_kb(kb_copy)
+        for _ in range(3):
+            after = requests.post(f"{url}/webhook", json=action_call(f"kb-{uuid.uuid4().hex[:6]}"), timeout=60)
+            assert after.status_code == 200 and kb_measures(after.json()) == ids
+        assert requests.get(f"{url}/health", timeout=5).status_code == 200
+    finally:
+        stop(proc)
+
+
+# ------------------------------------------------------------------------------ default layout
+
+
+@pytest.mark.stack
+def test_default_layout_action_server_down_then_back(stack: Any) -> None:
+    """`make run` layout: the action server stops → polite message at once; it restarts → answers."""
+    from tests.stack import visible_text
+
+    status = requests.get(f"{stack.rasa_url}/webhooks/guard/", timeout=10)
+    assert status.status_code == 200, ("credentials.yml has no channels.resilience.ActionFailureGuard entry "
+                                       "(see the credentials diff in the production report)")
+    sender = f"faults-{uuid.uuid4().hex[:8]}"
+    stack.stop_process("actions")
+    try:
+        started = time.monotonic()
+        messages = stack.say(sender, QUESTION)
+        assert APOLOGY in visible_text(messages)
+        assert time.monotonic() - started < 5
+    finally:
+        log = open(stack.workdir / "actions.log", "ab")  # noqa: SIM115 - closed with the process
+        stack.procs["actions"] = subprocess.Popen(stack.commands()["actions"], cwd=ROOT, env=stack.env(),
+                                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        assert wait_health(stack.procs["actions"], stack.action_url)
+    messages = stack.say(sender, QUESTION)
+    assert APOLOGY not in visible_text(messages)
+    assert any((m.get("custom") or {}).get("type") == "kb_answer" for m in messages)
