@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Callable, Optional
 
-from policies_kb import KnowledgeBase, load_kb
+from policies_kb import KBFileError, KBValidationError, KnowledgeBase, load_kb
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -26,3 +26,12 @@ def default_kb() -> KnowledgeBase:
                 kb.warm_up()
                 _kb = kb
     return _kb
+
+
+def check_knowledge_base_at_startup() -> None:
+    """Load the KB now; exit with the problem (file:line) if it is broken."""
+    try:
+        default_kb()
+    except (KBFileError, KBValidationError) as exc:
+        logger.critical("knowledge base is broken, the action server will not start:\n%s", exc)
+        raise SystemExit(f"知识库文件有误，动作服务器不启动：\n{exc}") from exc

@@ -10,7 +10,7 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
 class CleanJiebaTokenizer(JiebaTokenizer):
     """Jieba tokenisation with the KB dictionary, without whitespace-only tokens."""
 

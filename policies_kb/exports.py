@@ -23,6 +23,8 @@ IP_TYPES: Dict[str, List[str]] = {
     "地理标志": ["地理标志", "地标产品"],
     "版权": ["版权", "著作权", "软著", "软件著作权"],
 }
+# Agencies named only as the subject of pilot-city questions; as a lookup they would tag 试点城市 everywhere.
+LOOKUP_EXCLUDED_AGENCIES = ("pilot-cities", "city-applicant")
 DICTIONARY_FREQ = 50000  # high enough that jieba keeps a KB term whole rather than splitting it
 REGION_SYNONYMS: Dict[str, List[str]] = {
     "上海": ["上海", "上海市", "沪", "浦东", "浦东新区", "本市"],
@@ -45,7 +47,8 @@ def jieba_dictionary(kb: KnowledgeBase) -> str:
 
 def nlu_lookups(kb: KnowledgeBase) -> str:
     """Rasa NLU lookup tables and synonyms for agencies, platforms, regions and types."""
-    agencies = sorted({n for a in kb.agencies.values() for n in a.names() if len(n) >= 3})
+    agencies = sorted({n for a in kb.agencies.values() if a.id not in LOOKUP_EXCLUDED_AGENCIES
+                       for n in a.names() if len(n) >= 3})
     platforms = sorted({n for p in kb.platforms.values() for n in p.names() if len(n) >= 3})
     nlu: List[dict] = [
         {"lookup": "agency", "examples": _examples(agencies)},

@@ -247,23 +247,23 @@ def wait_health(proc: subprocess.Popen, url: str, timeout: float = 120) -> bool:
     raise AssertionError(f"action server neither started nor exited within {timeout} s")
 
 
+@pytest.mark.stack  # starts action servers: not part of `make test-fast`
 def test_action_server_refuses_to_start_with_a_broken_kb(kb_copy: Path, tmp_path: Path) -> None:
     """A broken KB file at start-up: the action server exits with a clear message instead of serving
-    errors later (needs the KB to load when the action server imports the actions, see
-    docs/production.md “Faults”)."""
+    errors later (actions/__init__.py checks the KB when the action server imports the package)."""
     victim = break_kb(kb_copy)
     proc, url, log_path = start_action_server(kb_copy, tmp_path)
     try:
         started = wait_health(proc, url)
         log = log_path.read_text(encoding="utf-8", errors="replace")
-        assert not started, ("the action server started with a broken knowledge base (the KB loads lazily: "
-                             "apply the eager-load change to actions/ proposed in the production report)")
+        assert not started, "the action server started with a broken knowledge base"
         assert proc.returncode != 0
         assert victim.name in log, log[-2000:]
     finally:
         stop(proc)
 
 
+@pytest.mark.stack  # starts an action server
 def test_running_action_server_keeps_the_last_good_kb(kb_copy: Path, tmp_path: Path) -> None:
     """The KB files break while the action server runs: it keeps answering from the KB it loaded."""
     proc, url, _ = start_action_server(kb_copy, tmp_path)

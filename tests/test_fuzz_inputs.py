@@ -23,8 +23,6 @@ from hypothesis import strategies as st
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-pytestmark = pytest.mark.stack
-
 QUESTION = "专利质押贷款有贴息吗？"
 FUZZ_SETTINGS = settings(max_examples=60, deadline=None, database=None, derandomize=False,
                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -111,9 +109,38 @@ def answers_normally(stack: Any) -> None:
     assert any((m.get("custom") or {}).get("type") == "kb_answer" for m in response.json()), response.text[:500]
 
 
+# --------------------------------------------------------------------------------------- input rules
+
+
+@FUZZ_SETTINGS
+@given(text=texts | st.text(max_size=3000), limit=st.integers(min_value=1, max_value=2500))
+def test_clean_text_is_bounded_storable_and_printable(text: str, limit: int) -> None:
+    """What SafeRestInput/SafeSocketIOInput pass to NLU: ≤ limit characters, valid UTF-8, no C0/C1
+    control characters except newline and tab."""
+    from channels.resilience import clean_text
+
+    cleaned = clean_text(text, limit)
+    assert len(cleaned) <= limit
+    cleaned.encode("utf-8")  # no lone surrogates
+    assert all(ch in "\n\t" or not (ord(ch) < 32 or 127 <= ord(ch) < 160) for ch in cleaned)
+
+
+@FUZZ_SETTINGS
+@given(sender=senders | json_values)
+def test_valid_sender_fits_the_tracker_store(sender: Any) -> None:
+    """Accepted sender ids fit VARCHAR(255), encode as UTF-8 and contain no NUL/control characters."""
+    from channels.resilience import valid_sender
+
+    result = valid_sender(sender)
+    if result is not None:
+        assert 1 <= len(result) <= 255 and result.isprintable()
+        result.encode("utf-8")
+
+
 # --------------------------------------------------------------------------------------- REST
 
 
+@pytest.mark.stack
 def test_rest_webhook_survives_arbitrary_input(hardened: Any) -> None:
     """POST /webhooks/rest/webhook: never a 5xx, never a hang; normal service afterwards."""
     url = f"{hardened.rasa_url}/webhooks/rest/webhook"
@@ -179,6 +206,7 @@ class SocketClient:
             self.client.disconnect()
 
 
+@pytest.mark.stack
 def test_socketio_survives_arbitrary_events(hardened: Any) -> None:
     """user_uttered events of any shape: the server stays responsive and answers afterwards."""
     client = SocketClient(hardened.rasa_url)
@@ -271,6 +299,7 @@ def _wechat_request(wechat: dict[str, str], message: tuple[str, Any, str], mode:
     return params, body
 
 
+@pytest.mark.stack
 def test_wechat_webhook_survives_arbitrary_pushes(hardened: Any) -> None:
     """Signed (plain and safe mode), unsigned, stale and malformed pushes: no 5xx, answered in time."""
     url = f"{hardened.rasa_url}/webhooks/wechat/webhook"
