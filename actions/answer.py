@@ -141,11 +141,36 @@ class ActionShowMoreMeasures(KBAction):
             return []
         if not pending:
             dispatcher.utter_message(response="utter_no_more")
+            for measure in slot_measures(kb, tracker, "shown_measures"):
+                dispatcher.utter_message(response="utter_recap_line", title=measure.title, citation=kb.citation(measure))
             return []
         selection = Selection(pending[:PAGE_SIZE], pending[PAGE_SIZE:], tracker.get_slot("region"))
         send_measures(dispatcher, kb, selection, last_query)
         return [SlotSet("shown_measures", [m.id for m in selection.shown]),
                 SlotSet("pending_measures", [m.id for m in selection.remaining])]
+
+
+FEEDBACK_MAX_CHARS = 12
+
+
+class ActionHandleFeedback(KBAction):
+    """有用 / 没用: thank or apologise; a long question mistaken for feedback is answered instead."""
+
+    def name(self) -> Text:
+        """Action name."""
+        return "action_handle_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """Acknowledge the feedback (it stays in the tracker), or answer a real question."""
+        kb = self.kb
+        text = latest_text(tracker)
+        if len(text) > FEEDBACK_MAX_CHARS and has_substance(kb, text):
+            ranked = [r.get("name") for r in (tracker.latest_message or {}).get("intent_ranking", [])]
+            topics = next((t for t in (topics_for_intent(kb, name) for name in ranked) if t), None)
+            return answer_question(dispatcher, kb, tracker, text, topics)
+        helpful = latest_intent(tracker) == "feedback_helpful"
+        dispatcher.utter_message(response="utter_feedback_thanks" if helpful else "utter_feedback_sorry")
+        return []
 
 
 class ActionAnswerFallback(KBAction):
@@ -169,7 +194,8 @@ class ActionAnswerFallback(KBAction):
             return []
         hits = kb.search(text, limit=3)
         topics = topics_for_intent(kb, ranked[0]) if ranked else None
-        if hits and (hits[0].score >= CONFIDENT_SCORE or (topics and hits[0].score >= SUBSTANCE_SCORE)):
+        named = bool(kb.documents_in(text) or kb.platforms_in(text))
+        if hits and (hits[0].score >= CONFIDENT_SCORE or ((topics or named) and hits[0].score >= SUBSTANCE_SCORE)):
             return answer_question(dispatcher, kb, tracker, text, topics)
         buttons = [{"title": hit.measure.title, "payload": hit.measure.title} for hit in hits]
         dispatcher.utter_message(response="utter_fallback_options", buttons=buttons)

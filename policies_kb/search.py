@@ -32,6 +32,7 @@ STOPWORDS = frozenset(
 FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.5, "topics": 1.5, "names": 2.0, "text": 1.0}
 BIGRAM_WEIGHT = 0.35
 K1, B = 1.2, 0.6
+SUBWORD_WEIGHT = 0.35  # a query word that is part of a longer query word (中小 in 中小企业) counts less
 K1F = 3.0  # saturation of the combined (BM25F) term frequency over all fields
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9]+")
 
@@ -227,7 +228,11 @@ class SearchIndex:
         """Lexical score and matched terms for every measure."""
         self.build()
         words, canonical, variants = self.expand(query)
-        weighted = Counter({w: (0.5 if w in variants else 1.0) for w in words})
+        longer = sorted(set(words), key=len, reverse=True)
+        weighted = Counter()
+        for word in words:
+            inside = any(len(other) > len(word) and word in other for other in longer)
+            weighted[word] = (0.5 if word in variants else 1.0) * (SUBWORD_WEIGHT if inside else 1.0)
         for term in canonical:
             weighted[term] = 1.0
         grams = Counter(bigrams(query))

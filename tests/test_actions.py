@@ -214,3 +214,29 @@ def test_empty_and_huge_messages_do_not_crash(domain, kb):
     for text in ["", " ", "专利" * 20000]:
         messages, _ = run(ActionAnswerPolicyQuestion(lambda: kb), tracker(text, "ask_financing"), domain)
         assert messages
+
+
+def test_feedback_is_acknowledged(domain, kb):
+    """有用 / 没用 get a short acknowledgement and no citation."""
+    from actions.answer import ActionHandleFeedback
+
+    helpful, _ = run(ActionHandleFeedback(lambda: kb), tracker("有用", "feedback_helpful"), domain)
+    unhelpful, _ = run(ActionHandleFeedback(lambda: kb), tracker("/feedback_unhelpful", "feedback_unhelpful"), domain)
+    assert responses(helpful) == ["utter_feedback_thanks"] and responses(unhelpful) == ["utter_feedback_sorry"]
+
+
+def test_long_question_mistaken_for_feedback_is_answered(domain, kb):
+    """A real question that NLU took for 没用 (it contains 没) is answered from the KB."""
+    from actions.answer import ActionHandleFeedback
+
+    state = tracker("我们的专利授权好几年了一直没实施，高校那边的存量专利政策怎么规定", "feedback_unhelpful")
+    messages, _ = run(ActionHandleFeedback(lambda: kb), state, domain)
+    assert payload_ids(messages)
+
+
+def test_more_when_everything_was_shown_recaps_with_citations(domain, kb):
+    """还有吗 with nothing left says so and recaps what was shown, with citations."""
+    slots = {"last_query": "商标品牌", "shown_measures": ["datong-7"], "pending_measures": []}
+    messages, _ = run(ActionShowMoreMeasures(lambda: kb), tracker("还有吗", "ask_more", slots=slots), domain)
+    assert responses(messages) == ["utter_no_more", "utter_recap_line"]
+    assert "大同市市场监督管理局" in messages[1]["citation"]
