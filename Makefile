@@ -30,7 +30,7 @@ install: $(VENV)/.installed webapp/node_modules/.installed ## Build .venv from t
 $(VENV)/.installed: requirements/requirements.lock .python-version
 	@test -n "$(BASE_PYTHON)" || { echo "Python $(PYTHON_VERSION) not found (pyenv install $(PYTHON_VERSION))"; exit 1; }
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip sync --python $(PY) requirements/requirements.lock
 	touch $@
 
@@ -56,7 +56,9 @@ nlu_dictionary/kb_words.txt: $(shell find policies_kb/data -name '*.yml') | $(VE
 	$(PY) -m policies_kb nlu-resources
 
 $(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
-	$(RASA) train --fixed-model-name ip-assistant --out models --quiet
+	@mkdir -p results
+	@start=$$(date +%s); $(RASA) train --fixed-model-name ip-assistant --out models --quiet && \
+	  secs=$$(( $$(date +%s) - start )); echo $$secs > results/train-seconds.txt; echo "training took $$secs s"
 
 train: install $(MODEL) ## Train the model when its inputs changed (models/ip-assistant.tar.gz)
 
@@ -75,8 +77,9 @@ test: install system-deps $(MODEL) ## Run every test: KB, actions, channels, web
 test-fast: $(VENV)/.installed ## Unit tests only (no servers, no browser)
 	$(PYTEST) -q -m "not stack and not browser and not prod"
 
-eval: install $(MODEL) ## NLU cross-validation and answer accuracy on tests/eval vs a BM25 baseline
-	$(PY) -m evaluation.run_eval
+FOLDS ?= 5
+eval: install $(MODEL) ## NLU cross-validation (FOLDS=5) and answer accuracy on tests/eval vs a BM25 baseline
+	$(PY) -m evaluation.run_eval --folds $(FOLDS)
 
 bench: install $(MODEL) ## Latency, throughput and memory benchmark (results/bench/)
 	$(PY) -m bench.run_bench

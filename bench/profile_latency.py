@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -70,10 +71,10 @@ def _timed(function, repeat: int) -> float:
 def in_process(texts: Sequence[str], repeat: int) -> dict:
     """Median ms per text of the KB work of an answer and of Rasa's NLU parse."""
     sys.path.insert(0, str(ROOT))
+    load_start = time.perf_counter()
     from actions.kb_store import default_kb
     from policies_kb.answers import has_substance, select
 
-    load_start = time.perf_counter()
     kb = default_kb()
     kb_load = (time.perf_counter() - load_start) * 1000
     kb_rows = {}
@@ -168,7 +169,8 @@ def top_functions(stacks: Counter, limit: int = 15) -> List[Tuple[str, int]]:
 
 
 def with_py_spy(py_spy: str, duration: float, rate: int, users: int = 1, target: Optional[str] = None,
-                pids: Optional[Dict[str, List[int]]] = None, blocking: bool = False, log=print) -> dict:
+                pids: Optional[Dict[str, List[int]]] = None, blocking: bool = False, out: Optional[Path] = None,
+                log=print) -> dict:
     """Run `users` users for `duration` s while py-spy samples Rasa and the action server.
 
     Without target/pids the default set-up is started (and stopped) here.
@@ -187,13 +189,14 @@ def with_py_spy(py_spy: str, duration: float, rate: int, users: int = 1, target:
     missing = [name for name in ("rasa", "actions") if not pids.get(name)]
     if missing:
         raise SystemExit(f"--pids must name {' and '.join(missing)} (e.g. 'rasa=123;actions=124')")
-    out = Path(tempfile.mkdtemp(prefix="bench-pyspy-"))
+    out = Path(out or tempfile.mkdtemp(prefix="bench-pyspy-"))
+    out.mkdir(parents=True, exist_ok=True)
     try:
         spies = {}
         for name in ("rasa", "actions"):
             spies[name] = subprocess.Popen(
                 [py_spy, "record", "--pid", str(pids[name][0]), "--duration", str(int(duration) + 2),
-                 "--rate", str(rate), "--format", "raw", "-o", str(out / f"{name}.txt")]
+                 "--rate", str(rate), "--format", "raw", "-o", str(out / f"pyspy-{name}.txt")]
                 + ([] if blocking else ["--nonblocking"]),
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(1.0)
@@ -203,13 +206,14 @@ def with_py_spy(py_spy: str, duration: float, rate: int, users: int = 1, target:
     finally:
         if stack:
             stack.stop()
+            shutil.rmtree(stack.workdir, ignore_errors=True)
     ok = [r for r in results if r.ok]
     turns = max(1, len(ok))
     report: Dict[str, dict] = {"users": users, "blocking": blocking, "turns": len(ok), "elapsed_s": round(elapsed, 2), "rate_hz": rate,
                                "mean_turn_ms": round(statistics.mean(r.latency_ms for r in ok), 1) if ok else None,
-                               "raw_files": str(out)}
+                               "raw_files": [str(out / "pyspy-rasa.txt"), str(out / "pyspy-actions.txt")]}
     for name, phases, innermost in (("rasa", RASA_PHASES, False), ("actions", ACTION_PHASES, True)):
-        stacks, idle = read_collapsed(out / f"{name}.txt")
+        stacks, idle = read_collapsed(out / f"pyspy-{name}.txt")
         total = sum(stacks.values())
         split = split_phases(stacks, phases, innermost)
         report[name] = {
@@ -253,7 +257,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .procmon import parse_pids
 
         result["py_spy"] = with_py_spy(args.py_spy, args.duration, args.rate, users=args.users,
-                                       target=args.target, pids=parse_pids(args.pids), blocking=args.blocking)
+                                       target=args.target, pids=parse_pids(args.pids), blocking=args.blocking,
+                                       out=args.out.parent)
         spy = result["py_spy"]
         print(f"\npy-spy, {spy['users']} user(s), {spy['turns']} turns, mean turn {spy['mean_turn_ms']} ms:")
         for name in ("rasa", "actions"):

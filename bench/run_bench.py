@@ -240,8 +240,8 @@ def run(args: argparse.Namespace, processes: Optional[Dict[str, List[int]]] = No
             stack.stop()
             if not args.keep_workdir:
                 shutil.rmtree(stack.workdir, ignore_errors=True)
-            elif result.get("cold_start"):
-                result["cold_start"]["workdir_kept"] = True
+                if result.get("cold_start"):
+                    result["cold_start"].pop("workdir", None)
     result["memory"] = monitor.report() if monitor else {}
 
     out_dir = Path(args.out_dir)

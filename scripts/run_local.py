@@ -46,9 +46,16 @@ def wait_for(url: str, name: str, timeout: float = 120.0) -> bool:
     return False
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn SIGTERM into the same clean stop as Ctrl-C."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     """Start everything, print the addresses, and stop everything on Ctrl-C or a crash."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started from a non-interactive shell
+    signal.signal(signal.SIGTERM, _interrupt)
     env = dict(os.environ)
     if not env.get("STAFF_TOKEN"):
         env["STAFF_TOKEN"] = secrets.token_urlsafe(16)

@@ -308,3 +308,23 @@ def test_default_layout_action_server_down_then_back(stack: Any) -> None:
     messages = stack.say(sender, QUESTION)
     assert APOLOGY not in visible_text(messages)
     assert any((m.get("custom") or {}).get("type") == "kb_answer" for m in messages)
+
+
+def test_compiled_action_validation_accepts_and_rejects_like_rasa() -> None:
+    """The compiled validator accepts valid action replies and rejects malformed ones, as jsonschema.validate does."""
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+
+    from channels.resilience import install_compiled_action_validation
+
+    install_compiled_action_validation()
+    action = RemoteAction.__new__(RemoteAction)
+    spec = RemoteAction.action_response_format_spec()
+    good = {"events": [{"event": "slot", "name": "region", "value": "上海"}], "responses": [{"response": "utter_greet"}]}
+    bad = {"events": "not a list", "responses": []}
+    jsonschema.validate(good, spec)
+    assert action._validate_action_result(good) is True
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, spec)
+    with pytest.raises(jsonschema.ValidationError):
+        action._validate_action_result(bad)
