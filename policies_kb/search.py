@@ -29,7 +29,7 @@ STOPWORDS = frozenset(
     支持 政策 规定 文件 措施 内容 介绍 了解 咨询 知道 告诉 帮 帮忙 谢谢 你好 ， 。 ？ ！ 、 ； ： “ ” （ ） ( )
     , . ? ! ; : 《 》 〔 〕 … — - ~ 啥 咋 咋办 怎么办 呗 哈 嗯 哦""".split()
 )
-FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.5, "topics": 1.5, "names": 2.0, "text": 1.0}
+FIELD_WEIGHTS = {"title": 3.5, "keywords": 2.5, "topics": 1.5, "names": 0.8, "text": 1.0}
 BIGRAM_WEIGHT = 0.35
 K1, B = 1.2, 0.6
 SUBWORD_WEIGHT = 0.35  # a query word that is part of a longer query word (中小 in 中小企业) counts less
