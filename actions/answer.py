@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from policies_kb import KnowledgeBase
-from policies_kb.answers import CONFIDENT_SCORE, PAGE_SIZE, SUBSTANCE_SCORE, Selection, has_substance, select
+from policies_kb.answers import CONFIDENT_SCORE, PAGE_SIZE, SUBSTANCE_SCORE, Selection, has_substance, is_covered, select
 
 from .context import latest_intent, latest_text, message_region, slot_measures, topics_for_intent
 from .kb_store import KBProvider, default_kb
@@ -44,6 +44,9 @@ class KBAction(Action, ABC):
 def answer_question(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker: Tracker, query: str,
                     topic: str | None) -> List[Dict[Text, Any]]:
     """Search, show the best measures and remember them; shared by every answering action."""
+    if not is_covered(kb, query):
+        dispatcher.utter_message(response="utter_not_covered")
+        return []
     explicit = message_region(kb, tracker)
     region = explicit or tracker.get_slot("region")
     selection = select(kb, query, region=region, region_from_context=not explicit, topic_hint=topic)

@@ -18,6 +18,7 @@ from .search import TopicHint
 PAGE_SIZE = 3
 SUBSTANCE_SCORE = 15.0  # a search score above which a message clearly names a KB subject
 CONFIDENT_SCORE = 25.0  # a search score at which a low-confidence message is answered directly
+RELEVANCE_FLOOR = 12.0  # below this, a question that names no topic, agency, platform or document is not covered
 REGION_ORDER = ("上海", "大同", "全国")
 INFERRED_MARK = "（文件未列明责任单位，据条文推定）"
 FOLLOW_UP_FILLER = re.compile(
@@ -158,6 +159,16 @@ def query_words(kb: KnowledgeBase, query: str) -> List[str]:
         return []
     words, canonical, _ = kb.index.expand(query)
     return [w for w in words + canonical if len(w) >= 2]
+
+
+def is_covered(kb: KnowledgeBase, text: str) -> bool:
+    """Whether the documents plausibly address a question: a strong match, or a named subject."""
+    if not text:
+        return True
+    if kb.index.query_topics(text) or kb.platforms_in(text) or kb.agencies_in(text) or kb.documents_in(text):
+        return True
+    hits = kb.search(text, limit=1)
+    return bool(hits) and hits[0].score >= RELEVANCE_FLOOR
 
 
 def has_substance(kb: KnowledgeBase, text: str) -> bool:

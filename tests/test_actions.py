@@ -240,3 +240,9 @@ def test_more_when_everything_was_shown_recaps_with_citations(domain, kb):
     messages, _ = run(ActionShowMoreMeasures(lambda: kb), tracker("还有吗", "ask_more", slots=slots), domain)
     assert responses(messages) == ["utter_no_more", "utter_recap_line"]
     assert "大同市市场监督管理局" in messages[1]["citation"]
+
+
+def test_question_the_documents_do_not_address_is_not_answered(domain, kb):
+    """A question misread as a topic, with only a weak incidental match, gets 'not covered' and no citation."""
+    messages, events = run(ActionAnswerPolicyQuestion(lambda: kb), tracker("集成电路布图设计怎么登记", "ask_patent_intensive_products"), domain)
+    assert responses(messages) == ["utter_not_covered"] and not payload_ids(messages) and events == []
