@@ -55,7 +55,7 @@ def start_default(workdir: Optional[Path] = None, timeout: float = 300.0, reques
     stack = Stack(workdir=workdir)
     env = stack.env()
     webhook = f"{stack.rasa_url}/webhooks/rest/webhook"
-    checks = {"actions": f"{stack.action_url}/health", "rasa": f"{stack.rasa_url}/", "web": f"{stack.web_url}/healthz"}
+    checks = {"actions": f"{stack.action_url}/health", "rasa": f"{stack.rasa_url}/webhooks/guard/", "web": f"{stack.web_url}/healthz"}
     ready: Dict[str, float] = {}
     t0 = time.monotonic()
     for name, cmd in stack.commands().items():

@@ -17,14 +17,12 @@ credentials.yml (or deploy/credentials.prod.yml):
   action calls that fail (action server down, 5xx, timeout after ``timeout`` seconds) make the bot
   send ``response`` (default ``utter_action_unavailable``) instead of nothing. Rasa 3.6 has no hook
   for this (RasaHQ/rasa#7630), so the guard wraps ``RemoteAction.run``; the wrapper only changes
-  what happens after a failure. ``GET /webhooks/guard/`` reports that it is active.
+  what happens after a failure. ``GET /webhooks/guard/`` reports that it is active. With
+  ``warm_up: true`` (the default) it also warms the model up once the server has started (channels/warmup.py).
 
 endpoints.prod.yml:
 
-- ``channels.resilience.ResilientSQLTrackerStore``: ``SQLTrackerStore`` whose connection pool checks
-  connections before use (``pool_pre_ping``). The stock store keeps dead connections after a
-  PostgreSQL restart; its next ``retrieve`` fails, Rasa's ``FailSafeTrackerStore`` then answers
-  with an empty tracker (the conversation's context is gone for that turn) and the turn is not saved.
+- ``channels.stores.ResilientSQLTrackerStore`` (also importable from here): see channels/stores.py.
 - ``channels.resilience.AtomicRedisLockStore``: ``RedisLockStore`` whose read-modify-write updates
   of a conversation's ticket lock run in Redis transactions (WATCH/MULTI/EXEC). The stock store
   does GET and SET separately, so two replicas taking tickets for one conversation at the same
@@ -45,13 +43,16 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
-from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from sanic import Blueprint, response
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import speedups
+from channels.action_reply import ActionReplyValidator
 from channels.socketio import SocketIOInput
+from channels.stores import ResilientSQLTrackerStore  # noqa: F401  (endpoints name it here too)
+from channels.warmup import warm_up
 
 logger = logging.getLogger(__name__)
 
@@ -210,23 +211,24 @@ class _GuardState:
     timeout: float = DEFAULT_ACTION_TIMEOUT
     response: str = FALLBACK_RESPONSE
     installed: bool = False
+    ready: bool = True  # False from the guard's creation until its warm-up has finished
 
 
 def install_compiled_action_validation() -> None:
-    """Check action-server replies with one compiled validator (Rasa 3.6 re-checks the schema on every call).
+    """Check action-server replies with channels.action_reply (same acceptance as Rasa's jsonschema check).
 
-    Same acceptance as `jsonschema.validate`; measured at ~40% of Rasa's CPU per turn before (docs/bench.md).
+    Rasa 3.6 rebuilds the validator and tries all 23 event schemas on every event of every reply:
+    about 40% of its CPU per turn before the validator was compiled once, and 10% after (docs/bench.md).
     """
-    from jsonschema import ValidationError, validators
+    from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
 
     if getattr(RemoteAction, "_compiled_validation", False):
         return
-    spec = RemoteAction.action_response_format_spec()
-    validator = validators.validator_for(spec)(spec)
+    validator = ActionReplyValidator(RemoteAction.action_response_format_spec())
 
     def _validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
-        """Validate one action-server reply against the compiled schema."""
+        """Validate one action-server reply."""
         try:
             validator.validate(result)
             return True
@@ -283,6 +285,13 @@ def uninstall_action_guard() -> None:
     _GuardState.installed = False
 
 
+def _flag(value: Any, default: bool) -> bool:
+    """A yes/no option of credentials.yml (true/false, yes/no, 1/0); default when absent."""
+    if value is None or value == "":
+        return default
+    return str(value).strip().lower() in ("true", "yes", "1", "on")
+
+
 class ActionFailureGuard(InputChannel):
     """A channel entry that only installs the action guard; GET /webhooks/guard/ shows it."""
 
@@ -299,43 +308,50 @@ class ActionFailureGuard(InputChannel):
             timeout = float(credentials.get("timeout") or DEFAULT_ACTION_TIMEOUT)
         except (TypeError, ValueError):
             timeout = DEFAULT_ACTION_TIMEOUT
-        return cls(timeout=timeout, response_name=str(credentials.get("response") or FALLBACK_RESPONSE))
+        return cls(timeout=timeout, response_name=str(credentials.get("response") or FALLBACK_RESPONSE),
+                   warm_up=_flag(credentials.get("warm_up"), True))
 
-    def __init__(self, timeout: float = DEFAULT_ACTION_TIMEOUT, response_name: str = FALLBACK_RESPONSE) -> None:
+    def __init__(self, timeout: float = DEFAULT_ACTION_TIMEOUT, response_name: str = FALLBACK_RESPONSE,
+                 warm_up: bool = True) -> None:
         """Install the guard."""
         self.timeout = timeout if timeout > 0 else DEFAULT_ACTION_TIMEOUT
         self.response_name = response_name
+        self.warm_up = warm_up
+        _GuardState.ready = not warm_up
         install_action_guard(self.timeout, self.response_name)
         install_compiled_action_validation()
+        speedups.install()
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        """Only a status route."""
+        """The readiness route, and the model warm-up once the server has started (channels/warmup.py).
+
+        ``GET /webhooks/guard/`` answers 503 until the warm-up is over (``make run``, the tests, the
+        benchmark and the deployments wait for 200 before sending users), then 200 with the guard's
+        settings.
+        """
         bp = Blueprint("resilience_guard", __name__)
+
+        if self.warm_up:
+            @bp.listener("after_server_start")
+            async def warm(app: Any, _loop: Any) -> None:
+                try:
+                    await warm_up(getattr(app.ctx, "agent", None))
+                except Exception:  # a failed warm-up must not stop the server; the first user pays instead
+                    logger.exception("Warm-up failed; the first answer will be slower.")
+                finally:
+                    _GuardState.ready = True
 
         @bp.route("/", methods=["GET"])
         async def status(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "action_guard": _GuardState.installed,
-                                  "action_timeout": _GuardState.timeout, "response": _GuardState.response})
+            body = {"status": "ok" if _GuardState.ready else "warming_up", "ready": _GuardState.ready,
+                    "action_guard": _GuardState.installed, "action_timeout": _GuardState.timeout,
+                    "response": _GuardState.response}
+            return response.json(body, status=200 if _GuardState.ready else 503)
 
         return bp
 
 
 # --------------------------------------------------------------------------------------- stores
-
-
-class ResilientSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore whose pool tests connections before use (survives a database restart)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Create the store as Rasa does, then rebuild the engine with pool_pre_ping."""
-        import sqlalchemy as sa
-        from sqlalchemy.orm import sessionmaker
-
-        super().__init__(*args, **kwargs)
-        url = self.engine.url
-        self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
-        self.sessionmaker = sessionmaker(bind=self.engine)
 
 
 class AtomicRedisLockStore(RedisLockStore):

@@ -26,7 +26,7 @@ def commands(env: Dict[str, str]) -> Dict[str, List[str]]:
     settings = get_settings(env)
     return {
         "actions": [str(BIN / "rasa"), "run", "actions", "--port", env.get("ACTION_PORT", "5055"), "--actions", "actions"],
-        "rasa": [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", env.get("RASA_PORT", "5005"),
+        "rasa": [str(BIN / "python"), "-m", "scripts.rasa_server", "run", "--model", str(MODEL), "--port", env.get("RASA_PORT", "5005"),
                  "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", *settings.cors_origins],
         "web": [sys.executable, "-m", "webapp"],
     }
@@ -69,12 +69,10 @@ def main() -> int:
             procs[name] = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, start_new_session=True)
         settings = get_settings(env)
         ok = (wait_for("http://localhost:5055/health", "action server")
-              and wait_for(f"http://localhost:{env.get('RASA_PORT', '5005')}/", "Rasa")
+              and wait_for(f"http://localhost:{env.get('RASA_PORT', '5005')}/webhooks/guard/", "Rasa")
               and wait_for(f"http://localhost:{settings.web_port}/healthz", "web"))
         if not ok:
             return 1
-        requests.post(f"http://localhost:{env.get('RASA_PORT', '5005')}/webhooks/rest/webhook",
-                      json={"sender": "warm-up", "message": "专利质押融资"}, timeout=30)
         print("\n知识产权政策助手已启动：")
         print(f"  聊天页面（网页挂件）: http://localhost:{settings.web_port}/")
         print(f"  工作人员查询台:       http://localhost:{settings.web_port}/staff/")

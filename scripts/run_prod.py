@@ -717,7 +717,7 @@ class Cluster:
         if name.startswith("actions-"):
             return f"{self.action_url(int(name[-1]) - 1)}/health"
         if name.startswith("rasa-"):
-            return f"{self.rasa_url(int(name[-1]) - 1)}/"
+            return f"{self.rasa_url(int(name[-1]) - 1)}/webhooks/guard/"  # 200 once warmed up
         return f"{self.web_url}/healthz"
 
     def wait_ready(self, name: str, timeout: float = 600.0) -> None:
@@ -758,17 +758,10 @@ class Cluster:
             self.start_nginx()
             for name in names:
                 self.wait_ready(name, timeout)
-            self.warm_up()
         except BaseException:
             self.stop()
             raise
         return self
-
-    def warm_up(self) -> None:
-        """One turn on each replica (the first turn of a process builds TensorFlow's graph)."""
-        for index in range(len(self.config.rasa_ports)):
-            requests.post(f"{self.rasa_url(index)}/webhooks/rest/webhook",
-                          json={"sender": f"warm-up-{index}", "message": "专利质押融资"}, timeout=120)
 
     def stop(self) -> None:
         """Stop everything: nginx first, the servers last."""
@@ -799,10 +792,9 @@ def rasa_argv(args: Sequence[str], env: Mapping[str, str]) -> list[str]:
 
 def exec_rasa(args: Sequence[str]) -> None:
     """Run rasa in this process with rasa_argv() (the token stays out of the command line and ps)."""
-    sys.argv = rasa_argv(args, os.environ)
-    from rasa.__main__ import main as rasa_main
+    from scripts.rasa_server import run_rasa
 
-    rasa_main()
+    run_rasa(rasa_argv(args, os.environ)[1:])
 
 
 def render_nginx_cli(args: Sequence[str]) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "ip-assistant.tar.gz"
@@ -96,13 +97,12 @@ class Stack:
         return env
 
     def write_endpoints(self) -> Path:
-        """An endpoints file pointing at this stack's action server and tracker store."""
+        """The project's endpoints.yml, pointed at this stack's action server and tracker database."""
+        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+        endpoints["action_endpoint"]["url"] = f"{self.action_url}/webhook"
+        endpoints["tracker_store"]["db"] = str(self.tracker_db)
         path = self.workdir / "endpoints.yml"
-        path.write_text(
-            f'action_endpoint:\n  url: "{self.action_url}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.tracker_db}"\n',
-            encoding="utf-8",
-        )
+        path.write_text(yaml.safe_dump(endpoints, allow_unicode=True, sort_keys=False), encoding="utf-8")
         return path
 
     def commands(self) -> Dict[str, List[str]]:
@@ -110,7 +110,7 @@ class Stack:
         endpoints = self.write_endpoints()
         return {
             "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port), "--actions", "actions"],
-            "rasa": [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(self.rasa_port),
+            "rasa": [str(BIN / "python"), "-m", "scripts.rasa_server", "run", "--model", str(MODEL), "--port", str(self.rasa_port),
                      "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
                      "--cors", self.web_url, f"http://localhost:{self.web_port}"],
             "web": [sys.executable, "-m", "webapp"],
@@ -125,7 +125,7 @@ class Stack:
             log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
             self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                                 start_new_session=True)
-        checks = {"actions": f"{self.action_url}/health", "rasa": f"{self.rasa_url}/", "web": f"{self.web_url}/healthz"}
+        checks = {"actions": f"{self.action_url}/health", "rasa": f"{self.rasa_url}/webhooks/guard/", "web": f"{self.web_url}/healthz"}
         deadline = time.monotonic() + timeout
         for name, url in checks.items():
             while not _answers(url):

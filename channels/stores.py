@@ -1,0 +1,159 @@
+"""The tracker store used by both set-ups: Rasa's SQLTrackerStore with a cheaper turn.
+
+``channels.stores.ResilientSQLTrackerStore`` (endpoints.yml with SQLite, endpoints.prod.yml with
+PostgreSQL) stores exactly the rows Rasa's ``SQLTrackerStore`` stores, in the same table, so the
+staff report, ``rasa export`` and a later switch back to the stock store all keep working. It differs in
+how it talks to the database:
+
+- PostgreSQL: the pool tests connections before use (``pool_pre_ping``). The stock store keeps dead
+  connections after a PostgreSQL restart; its next ``retrieve`` fails, Rasa's ``FailSafeTrackerStore``
+  answers with an empty tracker (the context is gone for that turn) and the turn is not saved.
+- SQLite: SQLAlchemy 1.4 opens a new SQLite connection for every session of a file database
+  (``NullPool``), and every commit waits for an fsync in rollback-journal mode. The store keeps a
+  small pool of connections and uses write-ahead logging with ``synchronous=NORMAL`` (a commit is
+  durable against a crash of the process; a power cut may lose the last turns, never corrupt the file).
+- Both: Rasa's ``save`` first counts the conversation's stored events to know which are new. A turn
+  always reads the tracker under the conversation's lock just before it saves it, so the store
+  remembers how many events that read returned and uses the number once, for the save that
+  follows. A save without a read before it (or after more than ``COUNT_TTL`` seconds) counts as
+  Rasa does.
+- Both: the read of the current session is one prepared SQL statement (the same query Rasa's ORM
+  builds, without rebuilding it per turn), and new events are written with one multi-row INSERT
+  instead of one ORM object each. Reads of all sessions (``retrieve_full_tracker``) are Rasa's own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+from collections import OrderedDict
+from typing import Any, Dict, Iterator, Optional, Tuple
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
+
+logger = logging.getLogger(__name__)
+
+COUNT_TTL = 60.0  # seconds a remembered event count stays usable (Rasa's lock lifetime)
+MAX_REMEMBERED = 10_000  # conversations whose count is remembered at once
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000")
+
+
+def is_sqlite_file(url: sa.engine.URL) -> bool:
+    """True for a SQLite database stored in a file (not ``:memory:``)."""
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
+def engine_options(url: sa.engine.URL) -> Dict[str, Any]:
+    """``create_engine`` options: a kept pool for SQLite files, pre-ping for server databases."""
+    if is_sqlite_file(url):
+        # one connection per concurrent session; Rasa calls the store from its event-loop thread
+        return {"poolclass": QueuePool, "pool_size": 2, "max_overflow": 8,
+                "connect_args": {"check_same_thread": False}}
+    return {"pool_pre_ping": True, **create_engine_kwargs(url)}
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Write-ahead log, no fsync per commit, wait for a busy database instead of failing."""
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def session_events_statement(dialect: Any, table: str) -> sa.sql.elements.TextClause:
+    """SQL of SQLTrackerStore._event_query for the current session: the events since the latest
+    session start (all of them before the first one), in stored order."""
+    quote = dialect.identifier_preparer.quote
+    events, ts = quote(table), quote("timestamp")
+    started = (f"(SELECT max({ts}) FROM {events} WHERE sender_id = :sender_id AND type_name = :started)")
+    return sa.text(f"SELECT data FROM {events} WHERE sender_id = :sender_id "
+                   f"AND ({ts} >= {started} OR {started} IS NULL) ORDER BY id")
+
+
+def event_row(sender_id: str, event: Any) -> Dict[str, Any]:
+    """The row SQLTrackerStore.save writes for one event."""
+    data = event.as_dict()
+    return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"), "data": json.dumps(data)}
+
+
+class ResilientSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore with pre-pinged server connections, tuned SQLite and no count query per save."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Create the store as Rasa does, then rebuild its engine with the options above."""
+        super().__init__(*args, **kwargs)
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, **engine_options(url))
+        if is_sqlite_file(url):
+            sa.event.listen(self.engine, "connect", _set_sqlite_pragmas)
+        self.sessionmaker = sessionmaker(bind=self.engine)
+        self._stored_counts: "OrderedDict[str, Tuple[int, float]]" = OrderedDict()
+        self._session_events = session_events_statement(self.engine.dialect, self.SQLEvent.__table__.name)
+        self._insert = self.SQLEvent.__table__.insert()
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
+                        ) -> Optional[DialogueStateTracker]:
+        """The conversation's current session (prepared query) or all of it (Rasa's); remembers the count."""
+        if fetch_events_from_all_sessions:
+            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        with self.session_scope() as session:
+            rows = session.execute(self._session_events,
+                                   {"sender_id": sender_id, "started": SessionStarted.type_name}).fetchall()
+        if not rows:
+            self._remember_count(sender_id, 0)
+            return None
+        if not self.domain:
+            return None
+        self._remember_count(sender_id, len(rows))
+        return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for (data,) in rows], self.domain.slots)
+
+    def warm_up(self) -> None:
+        """Run the read and the INSERT once in a transaction that is rolled back (nothing is stored)."""
+        with self.session_scope() as session:
+            session.execute(self._session_events, {"sender_id": "warm-up", "started": SessionStarted.type_name})
+            session.execute(self._insert, [{"sender_id": "warm-up", "type_name": "action", "timestamp": 0.0,
+                                            "intent_name": None, "action_name": "action_listen", "data": "{}"}])
+            session.rollback()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the events Rasa would store (same columns), in one INSERT."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = [event_row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
+            if rows:
+                session.execute(self._insert, rows)
+            session.commit()
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        """The events not stored yet: from the count of this turn's read, else counted in the database."""
+        stored = self._take_count(tracker.sender_id)
+        if stored is None or stored > len(tracker.events):
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
+
+    def _remember_count(self, sender_id: str, count: int) -> None:
+        """Keep the number of stored session events of one conversation (bounded, newest last)."""
+        self._stored_counts[sender_id] = (count, time.monotonic())
+        self._stored_counts.move_to_end(sender_id)
+        while len(self._stored_counts) > MAX_REMEMBERED:
+            self._stored_counts.popitem(last=False)
+
+    def _take_count(self, sender_id: str) -> Optional[int]:
+        """The remembered count, used once; None when there is none or it is older than COUNT_TTL."""
+        entry = self._stored_counts.pop(sender_id, None)
+        if entry is None or time.monotonic() - entry[1] > COUNT_TTL:
+            return None
+        return entry[0]

@@ -1,0 +1,45 @@
+"""Start-up of the Rasa server: warm-up without stored conversations, no jax, the tuned tracker store."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from channels.warmup import release_free_memory, warm_up
+from tests.stack import ROOT, Stack
+
+
+def test_warm_up_without_a_model_does_nothing() -> None:
+    """No agent (model not loaded yet): nothing to warm, no error."""
+    assert asyncio.run(warm_up(None)) == 0.0
+
+
+def test_free_memory_is_returned_on_glibc() -> None:
+    """This machine's libc has malloc_trim; the call succeeds."""
+    assert release_free_memory() is True
+
+
+def test_server_entry_point_keeps_jax_out_and_tensorflow_working() -> None:
+    """scripts.rasa_server: TensorFlow imports and computes, jax is never loaded."""
+    code = ("from scripts.rasa_server import skip_optional_imports; skip_optional_imports(); "
+            "import sys, tensorflow as tf; print(int(tf.reduce_sum(tf.constant([1, 2])).numpy()), "
+            "sys.modules.get('jax') is None)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["3", "True"]
+
+
+@pytest.mark.stack
+def test_server_warms_up_and_stores_nothing_for_it(stack: Stack) -> None:
+    """The Rasa log reports the warm-up; the tracker database holds no warm-up conversation."""
+    assert "Warm-up done" in stack.log("rasa")
+    assert "free memory returned to the system" in stack.log("rasa")
+    with sqlite3.connect(stack.tracker_db) as conn:
+        senders = [row[0] for row in conn.execute("SELECT DISTINCT sender_id FROM events")]
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert not [s for s in senders if s.startswith("warm-up-")]
+    assert mode == "wal"  # the stack runs endpoints.yml's store (channels.stores)
