@@ -4,10 +4,9 @@ The first message after ``rasa run`` used to take about twice as long as the fol
 TensorFlow builds DIET's prediction function on its first call, jieba and the featurisers fill their
 caches, the policies and SQLAlchemy compile their queries, the first action call sets up its
 client. ``warm_up(agent)`` does that work once, before users come, without storing anything: it
-parses a few messages of different lengths, runs one whole turn (NLU, policies, the action server,
-the responses) on a copy of Rasa's message processor that keeps its tracker in memory, and reads a
-conversation id that does not exist from the real tracker store (channels.stores: its read and
-INSERT in a transaction that is rolled back).
+runs whole turns (NLU, policies, the action server, the responses) for a few messages of different
+lengths on a copy of Rasa's message processor that keeps its tracker in memory, and runs the real
+tracker store's read and INSERT in a transaction that is rolled back (channels.stores).
 It is started by the ``guard`` channel (channels/resilience.py) after the server has started.
 Afterwards it collects the garbage that loading left behind (Rasa 3.6 loads a DIET model by fitting
 it on one example before it reads the trained weights; TensorFlow's objects of that run form
@@ -28,9 +27,6 @@ from typing import Any, Sequence
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
@@ -42,29 +38,21 @@ WARM_UP_TEXTS: Sequence[str] = (
 
 
 async def warm_up(agent: Any, texts: Sequence[str] = WARM_UP_TEXTS) -> float:
-    """Parse and predict per text, run one turn, warm the store, free memory; returns the seconds (0: no model)."""
+    """Run one turn per text, warm the store, free memory; returns the seconds (0: no model)."""
     if agent is None or not agent.is_ready():
         return 0.0
     started = time.perf_counter()
-    processor = agent.processor
     for text in texts:
-        parse_data = await agent.parse_message(text)
-        tracker = DialogueStateTracker.from_events(
-            f"warm-up-{uuid.uuid4().hex}", [ActionExecuted(ACTION_LISTEN_NAME), UserUttered(text, parse_data)],
-            slots=processor.domain.slots)
-        processor.predict_next_with_tracker(tracker)
-    await warm_turn(agent, texts[1])
+        await warm_turn(agent, text)
     store = agent.tracker_store
     while store is not None and not hasattr(store, "warm_up"):
         store = getattr(store, "_tracker_store", None)  # Rasa wraps the configured store
     if store is not None:
         store.warm_up()  # channels.stores: its read and INSERT, rolled back
-    elif agent.tracker_store is not None:
-        await agent.tracker_store.retrieve(f"warm-up-{uuid.uuid4().hex}")
     gc.collect()
     trimmed = release_free_memory()
     seconds = time.perf_counter() - started
-    logger.info("Warm-up done in %.2f s (%d messages parsed and one turn run, nothing stored; free memory %s).",
+    logger.info("Warm-up done in %.2f s (%d turns run, nothing stored; free memory %s).",
                 seconds, len(texts), "returned to the system" if trimmed else "kept (no glibc)")
     return seconds
 
