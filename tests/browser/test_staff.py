@@ -306,3 +306,22 @@ def test_logout_and_bad_token_show_the_login_again(page, desk):
     status = page.evaluate("fetch('/api/topics', {headers: {Authorization: 'Bearer stale-token'}}).then(r => r.status)")
     assert status == 401
     shot(page, "relogin")
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Pacific/Kiritimati"])
+def test_report_defaults_to_the_last_30_beijing_days_in_any_time_zone(browser, desk, zone):
+    """The report counts Beijing days; its default period ends today in Beijing, not in the browser's zone."""
+    import datetime as dt
+
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", timezone_id=zone)
+    try:
+        pg = context.new_page()
+        login(pg, desk)
+        pg.click(".tabs a[data-view=report]")
+        beijing_today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+        expect(pg.locator("#r-until")).to_have_value(beijing_today.isoformat())
+        expect(pg.locator("#r-since")).to_have_value((beijing_today - dt.timedelta(days=29)).isoformat())
+    finally:
+        context.close()

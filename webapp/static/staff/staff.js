@@ -481,18 +481,16 @@
   }
 
   // ---- report ------------------------------------------------------------------------------
-  function isoDay(d) {
-    var m = d.getMonth() + 1, day = d.getDate();
-    return d.getFullYear() + "-" + (m < 10 ? "0" : "") + m + "-" + (day < 10 ? "0" : "") + day;
+  // The report counts days in Beijing time (webapp/report.py), whatever the browser's time zone.
+  function beijingDay(daysAgo) {
+    var d = new Date(Date.now() + 8 * 3600 * 1000 - daysAgo * 86400 * 1000);
+    var m = d.getUTCMonth() + 1, day = d.getUTCDate();
+    return d.getUTCFullYear() + "-" + (m < 10 ? "0" : "") + m + "-" + (day < 10 ? "0" : "") + day;
   }
 
   function initReportDates() {
-    if (!$("r-until").value) $("r-until").value = isoDay(new Date());
-    if (!$("r-since").value) {
-      var d = new Date();
-      d.setDate(d.getDate() - 29);
-      $("r-since").value = isoDay(d);
-    }
+    if (!$("r-until").value) $("r-until").value = beijingDay(0);
+    if (!$("r-since").value) $("r-since").value = beijingDay(29);
   }
 
   function reportParams() { return { since: $("r-since").value, until: $("r-until").value }; }
