@@ -70,6 +70,11 @@ class _FieldIndex:
         """Average field length (at least 1)."""
         return max(1.0, sum(self.lengths) / max(1, len(self.lengths)))
 
+    def length_norms(self) -> List[float]:
+        """BM25's length normalisation (1 - b + b * length / average) of every measure."""
+        avg = self.avg
+        return [1 - B + B * length / avg for length in self.lengths]
+
 
 class Tokenizer:
     """A private jieba tokenizer loaded with the KB's vocabulary."""
@@ -147,6 +152,12 @@ class SearchIndex:
             key=lambda pair: len(pair[0]), reverse=True,
         )
         self._topic_terms = {tid: topic.terms for tid, topic in registry.topics.items()}
+        # filled by build(): term -> [(measure position, BM25F pseudo term frequency)], idf per term,
+        # and bigram -> [(measure position, tf, K1 * length normalisation)], idf per bigram
+        self._postings: Dict[str, List[Tuple[int, float]]] = {}
+        self._term_idf: Dict[str, float] = {}
+        self._gram_postings: Dict[str, List[Tuple[int, int, float]]] = {}
+        self._gram_idf: Dict[str, float] = {}
         self._built = False
         self._lock = threading.Lock()
 
@@ -183,7 +194,25 @@ class SearchIndex:
                 self._grams.tf.append(Counter(grams))
                 self._grams.lengths.append(len(grams))
                 self._gram_df.update(set(grams))
+            self._build_postings()
             self._built = True
+
+    def _build_postings(self) -> None:
+        """Precompute each term's per-measure weights so a query only visits the measures containing it."""
+        norms = {name: index.length_norms() for name, index in self._fields.items()}
+        for doc in range(len(self.measures)):
+            pseudo_tf: Dict[str, float] = {}
+            for name, index in self._fields.items():  # field by field, as a sum over the fields would add
+                for term, tf in index.tf[doc].items():
+                    pseudo_tf[term] = pseudo_tf.get(term, 0) + FIELD_WEIGHTS[name] * (tf / norms[name][doc])
+            for term, value in pseudo_tf.items():
+                self._postings.setdefault(term, []).append((doc, value))
+        self._term_idf = {term: self._idf(df) for term, df in self._df.items()}
+        gram_norms = [K1 * norm for norm in self._grams.length_norms()]
+        for doc, counts in enumerate(self._grams.tf):
+            for gram, tf in counts.items():
+                self._gram_postings.setdefault(gram, []).append((doc, tf, gram_norms[doc]))
+        self._gram_idf = {gram: self._idf(df) for gram, df in self._gram_df.items()}
 
     def expand(self, query: str) -> Tuple[List[str], List[str], List[str]]:
         """Query words, the policy terms of the synonym variants it contains, and those variants' own words."""
@@ -206,49 +235,44 @@ class SearchIndex:
                 found.add(topic)
         return found
 
-    def _bm25(self, index: _FieldIndex, doc: int, term: str, idf: float) -> float:
-        """BM25 contribution of one term in one field of one measure."""
-        tf = index.tf[doc].get(term, 0)
-        if not tf:
-            return 0.0
-        norm = K1 * (1 - B + B * index.lengths[doc] / index.avg)
-        return idf * tf * (K1 + 1) / (tf + norm)
-
-    def _normalised_tf(self, index: _FieldIndex, doc: int, term: str) -> float:
-        """BM25F: a field's term frequency divided by its length normalisation."""
-        tf = index.tf[doc].get(term, 0)
-        return tf / (1 - B + B * index.lengths[doc] / index.avg) if tf else 0.0
-
     def _idf(self, df: int) -> float:
         """Probabilistic IDF, floored at a small positive value."""
         n = len(self.measures)
         return max(0.05, math.log(1 + (n - df + 0.5) / (df + 0.5)))
 
-    def score_all(self, query: str) -> List[Tuple[float, Set[str]]]:
-        """Lexical score and matched terms for every measure."""
-        self.build()
+    def query_weights(self, query: str) -> Tuple[Counter, Counter]:
+        """Weight of each query word (synonym variants and words inside longer words count less) and its bigrams."""
         words, canonical, variants = self.expand(query)
         longer = sorted(set(words), key=len, reverse=True)
-        weighted = Counter()
+        weighted: Counter = Counter()
         for word in words:
             inside = any(len(other) > len(word) and word in other for other in longer)
             weighted[word] = (0.5 if word in variants else 1.0) * (SUBWORD_WEIGHT if inside else 1.0)
         for term in canonical:
             weighted[term] = 1.0
-        grams = Counter(bigrams(query))
-        results = []
-        for doc in range(len(self.measures)):
-            score, matched = 0.0, set()
-            for term, weight in weighted.items():
-                pseudo_tf = sum(FIELD_WEIGHTS[name] * self._normalised_tf(idx, doc, term) for name, idx in self._fields.items())
-                if pseudo_tf:
-                    matched.add(term)
-                    idf = self._idf(self._df.get(term, 0))
-                    score += weight * idf * pseudo_tf * (K1F + 1) / (pseudo_tf + K1F)
-            for gram in grams:
-                score += BIGRAM_WEIGHT * self._bm25(self._grams, doc, gram, self._idf(self._gram_df.get(gram, 0)))
-            results.append((score, matched))
-        return results
+        return weighted, Counter(bigrams(query))
+
+    def score_all(self, query: str) -> List[Tuple[float, Set[str]]]:
+        """Lexical score and matched terms for every measure: BM25F over the fields plus the bigram channel."""
+        self.build()
+        weighted, grams = self.query_weights(query)
+        scores = [0.0] * len(self.measures)
+        matched: List[Set[str]] = [set() for _ in self.measures]
+        for term, weight in weighted.items():
+            postings = self._postings.get(term)
+            if not postings:
+                continue
+            idf = self._term_idf[term]
+            for doc, pseudo_tf in postings:
+                matched[doc].add(term)
+                scores[doc] += weight * idf * pseudo_tf * (K1F + 1) / (pseudo_tf + K1F)
+        for gram in grams:
+            idf = self._gram_idf.get(gram)
+            if idf is None:
+                continue
+            for doc, tf, norm in self._gram_postings[gram]:
+                scores[doc] += BIGRAM_WEIGHT * (idf * tf * (K1 + 1) / (tf + norm))
+        return list(zip(scores, matched))
 
     def search(self, query: str, candidates: Optional[Sequence[int]] = None, topic_hint: TopicHint = None,
                platform_ids: Sequence[str] = (), agency_ids: Sequence[str] = (),
