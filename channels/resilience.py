@@ -48,7 +48,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import speedups
+from channels import action_client, graph_runner, speedups
 from channels.action_reply import ActionReplyValidator
 from channels.socketio import SocketIOInput
 from channels.stores import ResilientSQLTrackerStore  # noqa: F401  (endpoints name it here too)
@@ -321,6 +321,12 @@ class ActionFailureGuard(InputChannel):
         install_action_guard(self.timeout, self.response_name)
         install_compiled_action_validation()
         speedups.install()
+        # cheaper turns (docs/bench.md); fast_predict is imported here because it loads TensorFlow
+        from channels import fast_predict
+
+        action_client.install()
+        fast_predict.install()
+        graph_runner.install()
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The readiness route, and the model warm-up once the server has started (channels/warmup.py).
@@ -340,6 +346,10 @@ class ActionFailureGuard(InputChannel):
                     logger.exception("Warm-up failed; the first answer will be slower.")
                 finally:
                     _GuardState.ready = True
+
+        @bp.listener("after_server_stop")
+        async def close_action_connections(_app: Any, _loop: Any) -> None:
+            await action_client.close_sessions()
 
         @bp.route("/", methods=["GET"])
         async def status(_: Request) -> HTTPResponse:

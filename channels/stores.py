@@ -17,9 +17,11 @@ how it talks to the database:
   remembers how many events that read returned and uses the number once, for the save that
   follows. A save without a read before it (or after more than ``COUNT_TTL`` seconds) counts as
   Rasa does.
-- Both: the read of the current session is one prepared SQL statement (the same query Rasa's ORM
-  builds, without rebuilding it per turn), and new events are written with one multi-row INSERT
-  instead of one ORM object each. Reads of all sessions (``retrieve_full_tracker``) are Rasa's own.
+- Both: the read of the current session is one SQL statement (the same query Rasa's ORM builds) and
+  new events are written with one multi-row INSERT instead of one ORM object each. Both statements
+  are compiled once for the database driver (``DriverStatements``) and sent on a pooled connection,
+  without an ORM session and without SQLAlchemy working out a cache key for them on every turn.
+  Reads of all sessions (``retrieve_full_tracker``) are Rasa's own.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
@@ -43,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 COUNT_TTL = 60.0  # seconds a remembered event count stays usable (Rasa's lock lifetime)
 MAX_REMEMBERED = 10_000  # conversations whose count is remembered at once
+EVENT_COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
+INSERT_CHUNK = 100  # rows per INSERT (6 parameters each: under SQLite's oldest limit of 999)
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000")
 
 
@@ -80,6 +84,41 @@ def session_events_statement(dialect: Any, table: str) -> sa.sql.elements.TextCl
                    f"AND ({ts} >= {started} OR {started} IS NULL) ORDER BY id")
 
 
+class DriverStatements:
+    """The session read and the multi-row INSERT, compiled once into the driver's own SQL and parameters."""
+
+    def __init__(self, dialect: Any, read: sa.sql.elements.TextClause, table: sa.Table) -> None:
+        """Compile the read now; INSERTs per number of rows, when first needed."""
+        self.dialect = dialect
+        self.table = table
+        self.read_sql, self._read_order = self._compile(read)
+        self._inserts: Dict[int, Tuple[str, Optional[Sequence[str]]]] = {}
+
+    def _compile(self, statement: Any) -> Tuple[str, Optional[Sequence[str]]]:
+        """SQL text for the driver, and the parameter order when the driver's parameters are positional."""
+        compiled = statement.compile(dialect=self.dialect)
+        return str(compiled), (list(compiled.positiontup) if self.dialect.positional else None)
+
+    @staticmethod
+    def _parameters(values: Dict[str, Any], order: Optional[Sequence[str]]) -> Any:
+        """Named parameters as the driver takes them: a tuple in statement order, or the dictionary."""
+        return tuple(values[name] for name in order) if order is not None else values
+
+    def read(self, sender_id: str, started: str) -> Tuple[str, Any]:
+        """SQL and parameters of the current-session read."""
+        return self.read_sql, self._parameters({"sender_id": sender_id, "started": started}, self._read_order)
+
+    def insert(self, rows: List[Dict[str, Any]]) -> Tuple[str, Any]:
+        """SQL and parameters of one INSERT of these rows (at most INSERT_CHUNK)."""
+        count = len(rows)
+        if count not in self._inserts:
+            values = [{column: sa.bindparam(f"{column}_{i}") for column in EVENT_COLUMNS} for i in range(count)]
+            self._inserts[count] = self._compile(self.table.insert().values(values))
+        sql, order = self._inserts[count]
+        named = {f"{column}_{i}": row[column] for i, row in enumerate(rows) for column in EVENT_COLUMNS}
+        return sql, self._parameters(named, order)
+
+
 def event_row(sender_id: str, event: Any) -> Dict[str, Any]:
     """The row SQLTrackerStore.save writes for one event."""
     data = event.as_dict()
@@ -101,17 +140,17 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _set_sqlite_pragmas)
         self.sessionmaker = sessionmaker(bind=self.engine)
         self._stored_counts: "OrderedDict[str, Tuple[int, float]]" = OrderedDict()
-        self._session_events = session_events_statement(self.engine.dialect, self.SQLEvent.__table__.name)
-        self._insert = self.SQLEvent.__table__.insert()
+        table = self.SQLEvent.__table__
+        self._statements = DriverStatements(self.engine.dialect,
+                                            session_events_statement(self.engine.dialect, table.name), table)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
                         ) -> Optional[DialogueStateTracker]:
         """The conversation's current session (prepared query) or all of it (Rasa's); remembers the count."""
         if fetch_events_from_all_sessions:
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
-        with self.session_scope() as session:
-            rows = session.execute(self._session_events,
-                                   {"sender_id": sender_id, "started": SessionStarted.type_name}).fetchall()
+        with self.engine.connect() as connection:
+            rows = connection.exec_driver_sql(*self._statements.read(sender_id, SessionStarted.type_name)).fetchall()
         if not rows:
             self._remember_count(sender_id, 0)
             return None
@@ -121,27 +160,31 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for (data,) in rows], self.domain.slots)
 
     def warm_up(self) -> None:
-        """Run the read and the INSERT once in a transaction that is rolled back (nothing is stored)."""
-        with self.session_scope() as session:
-            session.execute(self._session_events, {"sender_id": "warm-up", "started": SessionStarted.type_name})
-            session.execute(self._insert, [{"sender_id": "warm-up", "type_name": "action", "timestamp": 0.0,
-                                            "intent_name": None, "action_name": "action_listen", "data": "{}"}])
-            session.rollback()
+        """Run the read and a one-row INSERT in a transaction that is rolled back (nothing is stored)."""
+        row = {"sender_id": "warm-up", "type_name": "action", "timestamp": 0.0, "intent_name": None,
+               "action_name": "action_listen", "data": "{}"}
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                connection.exec_driver_sql(*self._statements.read("warm-up", SessionStarted.type_name)).fetchall()
+                connection.exec_driver_sql(*self._statements.insert([row]))
+            finally:
+                transaction.rollback()
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the events Rasa would store (same columns), in one INSERT."""
+        """Store the events Rasa would store (same columns), in one INSERT per INSERT_CHUNK events."""
         await self.stream_events(tracker)
-        with self.session_scope() as session:
-            rows = [event_row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
-            if rows:
-                session.execute(self._insert, rows)
-            session.commit()
+        with self.engine.begin() as connection:
+            rows = [event_row(tracker.sender_id, event) for event in self._additional_events(connection, tracker)]
+            for start in range(0, len(rows), INSERT_CHUNK):
+                connection.exec_driver_sql(*self._statements.insert(rows[start:start + INSERT_CHUNK]))
 
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
-        """The events not stored yet: from the count of this turn's read, else counted in the database."""
+    def _additional_events(self, connection: Any, tracker: DialogueStateTracker) -> Iterator:
+        """The events not stored yet: from the count of this turn's read, else counted as Rasa does."""
         stored = self._take_count(tracker.sender_id)
         if stored is None or stored > len(tracker.events):
-            return super()._additional_events(session, tracker)
+            with self.session_scope() as session:  # Rasa's own count, in its ORM session
+                return iter(list(super()._additional_events(session, tracker)))
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
     def _remember_count(self, sender_id: str, count: int) -> None:
