@@ -9,9 +9,8 @@ import uuid
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
-import aiohttp
-
 from .conversations import Conversation, is_empty_reply, meets_expectation
+from .http_client import HTTPError, KeepAliveClient
 
 
 @dataclass
@@ -43,18 +42,14 @@ def webhook_url(target: str) -> str:
     return target.rstrip("/") + "/webhooks/rest/webhook"
 
 
-async def send_turn(session: aiohttp.ClientSession, url: str, sender: str, text: str,
-                    timeout: float) -> tuple:
+async def send_turn(client: KeepAliveClient, sender: str, text: str, timeout: float) -> tuple:
     """POST one message; returns (status, messages or None, error or None, latency ms)."""
     start = time.perf_counter()
     status: Optional[int] = None
     messages = None
     error: Optional[str] = None
     try:
-        async with session.post(url, json={"sender": sender, "message": text},
-                                timeout=aiohttp.ClientTimeout(total=timeout)) as response:
-            status = response.status
-            body = await response.read()
+        status, body = await asyncio.wait_for(client.post_json({"sender": sender, "message": text}), timeout)
         if status != 200:
             error = f"http_{status}"
         else:
@@ -67,14 +62,14 @@ async def send_turn(session: aiohttp.ClientSession, url: str, sender: str, text:
                     error = "empty_answer"
     except asyncio.TimeoutError:
         error = "timeout"
-    except aiohttp.ClientError as exc:
-        error = type(exc).__name__
-    except OSError as exc:  # e.g. connection refused surfaced below aiohttp
+    except HTTPError:
+        error = "bad_http"
+    except OSError as exc:  # connection refused, reset, closed (ConnectionError is an OSError)
         error = type(exc).__name__
     return status, messages, error, (time.perf_counter() - start) * 1000.0
 
 
-async def simulated_user(session: aiohttp.ClientSession, url: str, users: int, user: int,
+async def simulated_user(url: str, users: int, user: int,
                          conversations: Sequence[Conversation], run_id: str, level_start: float, deadline: float,
                          timeout: float, results: List[TurnResult], max_turns: Optional[int],
                          same_sender: bool, think_s: float) -> None:
@@ -83,26 +78,30 @@ async def simulated_user(session: aiohttp.ClientSession, url: str, users: int, u
     User i starts with conversation i and takes the next one on each pass, so that even one user
     covers every conversation and the users of a level are at different places at any moment.
     """
-    done = 0
-    passes = 0
-    while time.monotonic() < deadline and (max_turns is None or done < max_turns):
-        conversation = conversations[(user + passes) % len(conversations)]
-        sender = f"bench-{run_id}-{users}u-{user:03d}" + ("" if same_sender else f"-{passes}")
-        for index, turn in enumerate(conversation.turns):
-            if time.monotonic() >= deadline or (max_turns is not None and done >= max_turns):
-                break
-            started = time.monotonic() - level_start
-            status, messages, error, latency = await send_turn(session, url, sender, turn.text, timeout)
-            results.append(TurnResult(
-                users=users, user=user, conversation=conversation.id, turn=index, kind=turn.kind,
-                text=turn.text, sender=sender, started=started, latency_ms=latency, status=status, error=error,
-                expected=error is None and meets_expectation(messages, turn.expect),
-                messages=len(messages) if isinstance(messages, list) else 0,
-            ))
-            done += 1
-            if think_s:
-                await asyncio.sleep(think_s)
-        passes += 1
+    client = KeepAliveClient(url)  # one kept connection per user, as a browser tab or a WeChat relay has
+    try:
+        done = 0
+        passes = 0
+        while time.monotonic() < deadline and (max_turns is None or done < max_turns):
+            conversation = conversations[(user + passes) % len(conversations)]
+            sender = f"bench-{run_id}-{users}u-{user:03d}" + ("" if same_sender else f"-{passes}")
+            for index, turn in enumerate(conversation.turns):
+                if time.monotonic() >= deadline or (max_turns is not None and done >= max_turns):
+                    break
+                started = time.monotonic() - level_start
+                status, messages, error, latency = await send_turn(client, sender, turn.text, timeout)
+                results.append(TurnResult(
+                    users=users, user=user, conversation=conversation.id, turn=index, kind=turn.kind,
+                    text=turn.text, sender=sender, started=started, latency_ms=latency, status=status, error=error,
+                    expected=error is None and meets_expectation(messages, turn.expect),
+                    messages=len(messages) if isinstance(messages, list) else 0,
+                ))
+                done += 1
+                if think_s:
+                    await asyncio.sleep(think_s)
+            passes += 1
+    finally:
+        await client.close()
 
 
 async def run_level_async(target: str, users: int, conversations: Sequence[Conversation], duration: float,
@@ -112,16 +111,14 @@ async def run_level_async(target: str, users: int, conversations: Sequence[Conve
     run_id = run_id or uuid.uuid4().hex[:8]
     url = webhook_url(target)
     results: List[TurnResult] = []
-    connector = aiohttp.TCPConnector(limit=users + 10, limit_per_host=0, force_close=False)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        level_start = time.monotonic()
-        deadline = level_start + duration
-        await asyncio.gather(*(
-            simulated_user(session, url, users, user, conversations, run_id,
-                           level_start, deadline, timeout, results, max_turns, same_sender, think_s)
-            for user in range(users)
-        ))
-        elapsed = time.monotonic() - level_start
+    level_start = time.monotonic()
+    deadline = level_start + duration
+    await asyncio.gather(*(
+        simulated_user(url, users, user, conversations, run_id,
+                       level_start, deadline, timeout, results, max_turns, same_sender, think_s)
+        for user in range(users)
+    ))
+    elapsed = time.monotonic() - level_start
     return results, elapsed
 
 

@@ -31,6 +31,7 @@ from tests.stack import ROOT
 
 from . import report
 from .conversations import DEFAULT_FILE, load_conversations
+from .http_client import KeepAliveClient
 from .load import run_level, send_turn, webhook_url
 from .procmon import Discovery, ProcessMonitor, listening_ports, machine, parse_pids, web_candidates
 from .stats import latency_summary, summarize_level
@@ -96,11 +97,12 @@ def first_answer(target: str, timeout: float) -> dict:
     """Latency of one question to a target the benchmark did not start (so not a cold start)."""
     import asyncio
 
-    import aiohttp
-
     async def ask() -> tuple:
-        async with aiohttp.ClientSession() as session:
-            return await send_turn(session, webhook_url(target), f"bench-first-{uuid.uuid4().hex[:6]}", PROBE_TEXT, timeout)
+        client = KeepAliveClient(webhook_url(target))
+        try:
+            return await send_turn(client, f"bench-first-{uuid.uuid4().hex[:6]}", PROBE_TEXT, timeout)
+        finally:
+            await client.close()
 
     status, _, error, latency = asyncio.run(ask())
     return {"latency_ms": round(latency, 1), "status": status, "error": error, "question": PROBE_TEXT}
