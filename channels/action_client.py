@@ -32,11 +32,12 @@ from rasa.utils.endpoints import (
     concat_url,
 )
 
+from channels.patching import ClassPatch
+
 logger = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 2.0
 CONNECTION_LIMIT = 100  # concurrent connections per session (aiohttp's default)
-_original: Dict[str, Any] = {}
 _sessions: Dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
 
 
@@ -111,16 +112,5 @@ async def close_sessions() -> None:
         await session.close()
 
 
-def install() -> bool:
-    """Swap EndpointConfig.request once; True when installed by this call."""
-    if _original:
-        return False
-    _original["request"] = EndpointConfig.__dict__["request"]
-    EndpointConfig.request = request  # type: ignore[assignment]
-    return True
-
-
-def uninstall() -> None:
-    """Restore Rasa's method (tests)."""
-    if _original:
-        EndpointConfig.request = _original.pop("request")  # type: ignore[assignment]
+PATCH = ClassPatch(EndpointConfig, "request", request)
+install, uninstall = PATCH.install, PATCH.uninstall

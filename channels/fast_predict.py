@@ -20,9 +20,10 @@ from keras.utils import tf_utils
 from rasa.shared.constants import DIAGNOSTIC_DATA
 from rasa.utils.tensorflow.models import RasaModel
 
+from channels.patching import ClassPatch
+
 logger = logging.getLogger(__name__)
 
-_original: Dict[str, Any] = {}
 CACHE_ATTRIBUTE = "_concrete_predict"  # (tf.function it was taken from, its concrete function)
 
 
@@ -30,7 +31,7 @@ def _rasa_predict(self: RasaModel, batch_in: Tuple[Any, ...]) -> Dict[str, Any]:
     """RasaModel._rasa_predict calling the compiled function directly when Rasa has built it."""
     cached = self.__dict__.get(CACHE_ATTRIBUTE)
     if self._run_eagerly or cached is None or cached[0] is not self._tf_predict_step:
-        outputs = _original["_rasa_predict"](self, batch_in)
+        outputs = PATCH.original(self, batch_in)
         if not self._run_eagerly and self._tf_predict_step is not None:
             self.__dict__[CACHE_ATTRIBUTE] = (self._tf_predict_step, self._tf_predict_step.get_concrete_function())
         return outputs
@@ -41,16 +42,5 @@ def _rasa_predict(self: RasaModel, batch_in: Tuple[Any, ...]) -> Dict[str, Any]:
     return outputs
 
 
-def install() -> bool:
-    """Swap RasaModel._rasa_predict once; True when installed by this call."""
-    if _original:
-        return False
-    _original["_rasa_predict"] = RasaModel.__dict__["_rasa_predict"]
-    RasaModel._rasa_predict = _rasa_predict  # type: ignore[assignment]
-    return True
-
-
-def uninstall() -> None:
-    """Restore Rasa's method (tests)."""
-    if _original:
-        RasaModel._rasa_predict = _original.pop("_rasa_predict")  # type: ignore[assignment]
+PATCH = ClassPatch(RasaModel, "_rasa_predict", _rasa_predict)
+install, uninstall = PATCH.install, PATCH.uninstall

@@ -20,10 +20,9 @@ from typing import Any, Dict, List, Optional, Sequence
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 
+from channels.patching import ClassPatch
+
 logger = logging.getLogger(__name__)
-
-_original: Dict[str, Any] = {}
-
 
 def is_task(value: Any) -> bool:
     """A dask task: a non-empty tuple whose first element is callable."""
@@ -68,16 +67,5 @@ def run(self: DaskGraphRunner, inputs: Optional[Dict[str, Any]] = None,
         raise GraphRunError("Error running runner.") from e
 
 
-def install() -> bool:
-    """Swap DaskGraphRunner.run once; True when installed by this call."""
-    if _original:
-        return False
-    _original["run"] = DaskGraphRunner.__dict__["run"]
-    DaskGraphRunner.run = run  # type: ignore[assignment]
-    return True
-
-
-def uninstall() -> None:
-    """Restore Rasa's method (tests)."""
-    if _original:
-        DaskGraphRunner.run = _original.pop("run")  # type: ignore[assignment]
+PATCH = ClassPatch(DaskGraphRunner, "run", run)
+install, uninstall = PATCH.install, PATCH.uninstall

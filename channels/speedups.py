@@ -12,14 +12,15 @@ The guard channel (channels/resilience.py) installs it.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Optional, Type
+from typing import Dict, Optional, Type
 
 from rasa.shared.core import events
 from rasa.shared.utils.common import all_subclasses
 
+from channels.patching import ClassPatch
+
 logger = logging.getLogger(__name__)
 
-_original: Dict[str, Any] = {}
 _by_name: Dict[str, Type[events.Event]] = {}
 
 
@@ -47,17 +48,15 @@ def resolve_by_type(type_name: str, default: Optional[Type[events.Event]] = None
     raise ValueError(f"Unknown event name '{type_name}'.")
 
 
+PATCH = ClassPatch(events.Event, "resolve_by_type", staticmethod(resolve_by_type))
+
+
 def install() -> bool:
     """Swap Event.resolve_by_type once; True when installed by this call."""
-    if _original:
+    if PATCH.installed:
         return False
-    _original["resolve_by_type"] = events.Event.__dict__["resolve_by_type"]
     _rebuild()
-    events.Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
-    return True
+    return PATCH.install()
 
 
-def uninstall() -> None:
-    """Restore Rasa's lookup (tests)."""
-    if _original:
-        events.Event.resolve_by_type = _original.pop("resolve_by_type")  # type: ignore[assignment]
+uninstall = PATCH.uninstall

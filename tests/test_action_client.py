@@ -12,6 +12,7 @@ from aiohttp import web
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from channels import action_client
+from tests.local_http import with_app
 
 
 class Recorder:
@@ -42,19 +43,17 @@ class Recorder:
 
 
 async def with_server(recorder: Recorder, body: Callable[[str], Awaitable[Any]]) -> Any:
-    """Run body(base_url) against the recorder on a free loopback port."""
+    """Run body(base_url) against the recorder; close the kept sessions before the server stops."""
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", recorder.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        return await body(f"http://127.0.0.1:{port}")
-    finally:
-        await action_client.close_sessions()
-        await runner.cleanup()
+
+    async def then_close(url: str) -> Any:
+        try:
+            return await body(url)
+        finally:
+            await action_client.close_sessions()
+
+    return await with_app(app, then_close)
 
 
 @pytest.fixture

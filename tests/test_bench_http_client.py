@@ -10,22 +10,15 @@ import pytest
 from aiohttp import web
 
 from bench.http_client import HTTPError, KeepAliveClient
+from tests.local_http import with_app
 
 
 async def serve(handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
                 body: Callable[[str], Awaitable[Any]]) -> Any:
-    """Run body(url) against an aiohttp server with one handler on a free loopback port."""
+    """Run body(webhook URL) against an aiohttp server with one handler."""
     app = web.Application()
     app.router.add_post("/webhooks/rest/webhook", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        return await body(f"http://127.0.0.1:{port}/webhooks/rest/webhook")
-    finally:
-        await runner.cleanup()
+    return await with_app(app, lambda base: body(base + "/webhooks/rest/webhook"))
 
 
 def test_json_round_trip_on_one_connection() -> None:
