@@ -326,9 +326,24 @@ def machine() -> dict:
         "memory_total_mb": round(memory.total / MB),
         "memory_available_mb_at_start": round(memory.available / MB),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "cpu_speed_probe_s": cpu_speed_probe(),
         "hostname": os.uname().nodename,
         "kernel": os.uname().release,
     }
+
+
+def cpu_speed_probe(repeat: int = 3) -> float:
+    """Seconds of the fastest of a few runs of a fixed pure-Python loop: how fast this (shared) CPU is now.
+
+    On the development VM the same build's figures move with it (0.44 s fast, 0.55-0.65 s slow), so
+    runs compare only when their probes are close.
+    """
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        sum(i * i for i in range(2_000_000))
+        best = min(best, time.perf_counter() - start)
+    return round(best * 5, 3)  # scaled to 10 million iterations
 
 
 def now_s() -> float:

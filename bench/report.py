@@ -90,7 +90,8 @@ def print_report(result: dict, out=print) -> None:
     out("")
     out(f"Benchmark — setup {result['setup']}, target {result['target']}, {result['timestamp']}")
     out(f"machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_total_mb']} MiB RAM, "
-        f"load average at start {m['loadavg_at_start']}")
+        f"load average at start {m['loadavg_at_start']}, CPU speed probe {m.get('cpu_speed_probe_s')} s "
+        f"(a fixed Python loop; lower is faster)")
     out("")
     header = (f"{'users':>5} {'turns':>6} {'errors':>6} {'unexp':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
               f"{'max ms':>8} {'turns/s':>8} {'1st-turn p50':>12} {'rasa cpu':>8} {'act cpu':>7} {'other cpu':>9} "

@@ -1,19 +1,43 @@
-"""`python -m scripts.rasa_server run …`: the `rasa` command, without loading jax.
+"""`python -m scripts.rasa_server run …`: the `rasa` command, without loading jax or matplotlib.
 
 TensorFlow 2.12 imports jax at start-up only for an optional TFLite converter helper
 (tensorflow/lite/python/util.py, inside try/except ImportError). In a Rasa server that import costs
 about 65 MB of memory and a second of start-up, and nothing uses it. This entry point marks jax as
-unavailable before anything imports TensorFlow and then runs Rasa's own command line unchanged.
-`make run`, the tests, the benchmark and the production set-up start Rasa this way; `rasa train`
-and the other commands are unaffected.
+unavailable before anything imports TensorFlow. Rasa's server module also imports its model-testing
+code, whose plotting module loads matplotlib (about 5 MB and 0.1 s); the server only plots when the
+model-test HTTP endpoint is used, so ``rasa.utils.plotting`` is registered as a module that imports
+the real one on first use. Then Rasa's own command line runs unchanged. `make run`, the tests, the
+benchmark and the production set-up start Rasa this way; `rasa train` and the other commands are
+unaffected.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from typing import Sequence
+import types
+from typing import Any, Sequence
 
 SKIPPED_MODULES = ("jax", "jaxlib")
+DEFERRED_MODULES = ("rasa.utils.plotting",)
+
+
+class DeferredModule(types.ModuleType):
+    """Stands in for a module until one of its attributes is used, then imports the real one."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        """Import the real module (replacing this one in sys.modules) and return its attribute."""
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        real = importlib.import_module(self.__name__)
+        self.__dict__.update(real.__dict__)
+        return getattr(real, attribute)
+
+
+def defer_heavy_imports() -> None:
+    """Register stand-ins for DEFERRED_MODULES that are not imported yet."""
+    for name in DEFERRED_MODULES:
+        sys.modules.setdefault(name, DeferredModule(name))
 
 
 def skip_optional_imports() -> None:
@@ -25,6 +49,7 @@ def skip_optional_imports() -> None:
 def run_rasa(argv: Sequence[str]) -> None:
     """Run `rasa ARGV` in this process."""
     skip_optional_imports()
+    defer_heavy_imports()
     sys.argv = ["rasa", *argv]
     from rasa.__main__ import main as rasa_main
 

@@ -33,6 +33,19 @@ def test_server_entry_point_keeps_jax_out_and_tensorflow_working() -> None:
     assert out.stdout.split()[-2:] == ["3", "True"]
 
 
+def test_server_entry_point_defers_plotting_until_used() -> None:
+    """Rasa's server module imports without matplotlib; Rasa's plotting still works when called."""
+    code = ("from scripts.rasa_server import defer_heavy_imports, skip_optional_imports; "
+            "skip_optional_imports(); defer_heavy_imports(); import sys, rasa.server, rasa.nlu.test; "
+            "before = 'matplotlib' in sys.modules; "
+            "fn = rasa.nlu.test.plot_utils.plot_confusion_matrix; "
+            "print(before, 'matplotlib' in sys.modules, callable(fn), "
+            "sys.modules['rasa.utils.plotting'].plot_confusion_matrix is fn)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-4:] == ["False", "True", "True", "True"]
+
+
 @pytest.mark.stack
 def test_server_warms_up_and_stores_nothing_for_it(stack: Stack) -> None:
     """The Rasa log reports the warm-up; the tracker database holds no warm-up conversation."""
