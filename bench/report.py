@@ -113,6 +113,10 @@ def print_report(result: dict, out=print) -> None:
             "set-up for a benchmark with NGINX_CHAT_RATE=1000r/s NGINX_CHAT_BURST=1000 NGINX_MAX_CONNS=500 make run-prod")
     out("(cpu = CPU cores busy on average during the level; other = every process not part of the assistant or the "
         "benchmark, i.e. contention; ms/turn = CPU milliseconds a process spent per successful turn)")
+    probes = [f"{lvl['users']}u {lvl['cpu_speed_probe_s'][0]}→{lvl['cpu_speed_probe_s'][1]} s"
+              for lvl in result["levels"] if lvl.get("cpu_speed_probe_s")]
+    if probes:
+        out("CPU speed probe before→after each level (lower is faster): " + ", ".join(probes))
     busy = [lvl for lvl in result["levels"] if (lvl.get("cpu_cores_other") or 0) > 0.25 * (m["nproc"] or 1)]
     if busy:
         out(f"WARNING: other processes kept {max(lvl['cpu_cores_other'] for lvl in busy)} of {m['nproc']} cores busy "

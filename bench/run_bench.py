@@ -33,7 +33,7 @@ from . import report
 from .conversations import DEFAULT_FILE, load_conversations
 from .http_client import KeepAliveClient
 from .load import run_level, send_turn, webhook_url
-from .procmon import Discovery, ProcessMonitor, listening_ports, machine, parse_pids, web_candidates
+from .procmon import Discovery, ProcessMonitor, cpu_speed_probe, listening_ports, machine, parse_pids, web_candidates
 from .stats import latency_summary, summarize_level
 from .training import measure_training, recorded_training
 
@@ -206,6 +206,7 @@ def run(args: argparse.Namespace, processes: Optional[Dict[str, List[int]]] = No
                 time.sleep(args.pause)
             monitor.set_phase(f"{users}u")
             log(f"level {users} user(s): {args.duration:.0f} s …")
+            probe_before = cpu_speed_probe()
             load_before = os.getloadavg()
             cpu_roles = monitor.cpu_seconds()
             cpu_all = cpu_busy_seconds()
@@ -224,6 +225,7 @@ def run(args: argparse.Namespace, processes: Optional[Dict[str, List[int]]] = No
                 "cpu_cores_bench": round(bench_cores, 2),
                 "cpu_cores_other": round(max(0.0, all_cores - bench_cores - sum(cores.values())), 2),
                 "loadavg_before": [round(x, 2) for x in load_before],
+                "cpu_speed_probe_s": [probe_before, cpu_speed_probe()],  # just before and just after the level
             }
             extra["contended"] = extra["cpu_cores_other"] > 0.25 * (result["machine"]["nproc"] or 1)
             level = summarize_level(results, users, args.duration, elapsed, cores, extra)
