@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +32,22 @@ def test_server_entry_point_keeps_jax_out_and_tensorflow_working() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-2:] == ["3", "True"]
+
+
+def test_server_entry_point_turns_onednn_off_unless_asked() -> None:
+    """TF_ENABLE_ONEDNN_OPTS defaults to 0 (TensorFlow then says nothing about oneDNN); a set value is kept."""
+    code = ("import os; from scripts.rasa_server import tensorflow_defaults; tensorflow_defaults(); "
+            "import tensorflow as tf; print(os.environ['TF_ENABLE_ONEDNN_OPTS'], "
+            "int(tf.reduce_sum(tf.constant([1, 2])).numpy()))")
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["0", "3"]
+    assert "oneDNN custom operations are on" not in out.stderr
+    kept = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                          env={**env, "TF_ENABLE_ONEDNN_OPTS": "1"})
+    assert kept.stdout.split()[-2:] == ["1", "3"]
+    assert "oneDNN custom operations are on" in kept.stderr
 
 
 def test_server_entry_point_defers_plotting_until_used() -> None:
