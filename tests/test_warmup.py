@@ -39,7 +39,8 @@ def test_server_entry_point_turns_onednn_off_unless_asked() -> None:
     code = ("import os; from scripts.rasa_server import tensorflow_defaults; tensorflow_defaults(); "
             "import tensorflow as tf; print(os.environ['TF_ENABLE_ONEDNN_OPTS'], "
             "int(tf.reduce_sum(tf.constant([1, 2])).numpy()))")
-    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    # TensorFlow reports oneDNN at INFO level: make sure it may log (make test quiets it)
+    env = {**{k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}, "TF_CPP_MIN_LOG_LEVEL": "0"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-2:] == ["0", "3"]
