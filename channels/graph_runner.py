@@ -24,6 +24,7 @@ from channels.patching import ClassPatch
 
 logger = logging.getLogger(__name__)
 
+
 def is_task(value: Any) -> bool:
     """A dask task: a non-empty tuple whose first element is callable."""
     return type(value) is tuple and bool(value) and callable(value[0])

@@ -174,17 +174,19 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the events Rasa would store (same columns), in one INSERT per INSERT_CHUNK events."""
         await self.stream_events(tracker)
+        rows = [event_row(tracker.sender_id, event) for event in self._additional_events(tracker)]
+        if not rows:
+            return
         with self.engine.begin() as connection:
-            rows = [event_row(tracker.sender_id, event) for event in self._additional_events(connection, tracker)]
             for start in range(0, len(rows), INSERT_CHUNK):
                 connection.exec_driver_sql(*self._statements.insert(rows[start:start + INSERT_CHUNK]))
 
-    def _additional_events(self, connection: Any, tracker: DialogueStateTracker) -> Iterator:
+    def _additional_events(self, tracker: DialogueStateTracker) -> Iterator:
         """The events not stored yet: from the count of this turn's read, else counted as Rasa does."""
         stored = self._take_count(tracker.sender_id)
         if stored is None or stored > len(tracker.events):
             with self.session_scope() as session:  # Rasa's own count, in its ORM session
-                return iter(list(super()._additional_events(session, tracker)))
+                return super()._additional_events(session, tracker)  # counts now, returns the new events
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
     def _remember_count(self, sender_id: str, count: int) -> None:

@@ -9,9 +9,8 @@ model-test HTTP endpoint is used, so ``rasa.utils.plotting`` is registered as a 
 the real one on first use. TensorFlow's oneDNN kernels are off by default
 (``TF_ENABLE_ONEDNN_OPTS=0`` unless the variable is set): for DIET's small per-message graphs the
 plain kernels need about 65-90 MB less memory and less CPU per message (docs/bench.md). Then Rasa's
-own command line runs unchanged. `make run`, the tests, the
-benchmark and the production set-up start Rasa this way; `rasa train` and the other commands are
-unaffected.
+own command line runs unchanged. `make run`, the tests, the benchmark and the production set-up
+start Rasa this way; `rasa train` and the other commands are unaffected.
 """
 
 from __future__ import annotations
