@@ -23,16 +23,12 @@ credentials.yml (or deploy/credentials.prod.yml):
 endpoints.prod.yml:
 
 - ``channels.stores.ResilientSQLTrackerStore`` (also importable from here): see channels/stores.py.
-- ``channels.resilience.AtomicRedisLockStore``: ``RedisLockStore`` whose read-modify-write updates
-  of a conversation's ticket lock run in Redis transactions (WATCH/MULTI/EXEC). The stock store
-  does GET and SET separately, so two replicas taking tickets for one conversation at the same
-  moment can both get the same ticket, or one can delete a lock the other just joined.
+- ``channels.lock_store.AtomicRedisLockStore`` (also importable from here): see channels/lock_store.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import unicodedata
@@ -41,8 +37,6 @@ from typing import Any, Dict
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
 from sanic import Blueprint, response
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
@@ -51,6 +45,7 @@ from sanic.response import HTTPResponse
 from channels import action_client, graph_runner, speedups
 from channels.action_reply import ActionReplyValidator
 from channels.socketio import SocketIOInput
+from channels.lock_store import AtomicRedisLockStore  # noqa: F401  (older endpoints name it here)
 from channels.stores import ResilientSQLTrackerStore  # noqa: F401  (endpoints name it here too)
 from channels.warmup import warm_up
 
@@ -359,92 +354,3 @@ class ActionFailureGuard(InputChannel):
             return response.json(body, status=200 if _GuardState.ready else 503)
 
         return bp
-
-
-# --------------------------------------------------------------------------------------- stores
-
-
-class AtomicRedisLockStore(RedisLockStore):
-    """RedisLockStore whose ticket-lock updates are Redis transactions (safe across replicas)."""
-
-    def __init__(self, endpoint_config: Any = None, **kwargs: Any) -> None:
-        """Accept Rasa's endpoint config (custom lock stores get only that) or RedisLockStore's args."""
-        if endpoint_config is not None:
-            kwargs = {**dict(endpoint_config.kwargs or {}), **kwargs}
-            kwargs.setdefault("host", endpoint_config.url or "localhost")
-        kwargs.pop("type", None)
-        for key in ("port", "db"):
-            if key in kwargs and kwargs[key] not in (None, ""):
-                kwargs[key] = int(kwargs[key])
-        for key in ("password", "username", "key_prefix"):
-            if kwargs.get(key) == "":
-                kwargs[key] = None
-        super().__init__(**kwargs)
-
-    def _transact(self, conversation_id: str,
-                  change: Callable[[TicketLock | None], tuple[TicketLock | None, Any, bool]]) -> Any:
-        """Apply change(lock) → (new lock or None to delete, result, write?) atomically."""
-        from redis.exceptions import WatchError
-
-        key = self.key_prefix + conversation_id
-        with self.red.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(key)
-                    raw = pipe.get(key)
-                    lock = TicketLock.from_dict(json.loads(raw)) if raw else None
-                    new_lock, result, write = change(lock)
-                    if not write:
-                        pipe.unwatch()
-                        return result
-                    pipe.multi()
-                    if new_lock is None:
-                        pipe.delete(key)
-                    else:
-                        pipe.set(key, new_lock.dumps())
-                    pipe.execute()
-                    return result
-                except WatchError:
-                    continue  # someone else changed the lock meanwhile: read it again
-
-    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        """Issue the next ticket in one transaction."""
-
-        def change(lock: TicketLock | None) -> tuple[TicketLock | None, Any, bool]:
-            lock = lock or self.create_lock(conversation_id)
-            return lock, lock.issue_ticket(lock_lifetime), True
-
-        return self._transact(conversation_id, change)
-
-    def update_lock(self, conversation_id: str) -> None:
-        """Drop expired tickets in one transaction."""
-
-        def change(lock: TicketLock | None) -> tuple[TicketLock | None, Any, bool]:
-            if lock is None:
-                return None, None, False
-            lock.remove_expired_tickets()
-            return lock, None, True
-
-        self._transact(conversation_id, change)
-
-    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
-        """Remove a ticket in one transaction."""
-
-        def change(lock: TicketLock | None) -> tuple[TicketLock | None, Any, bool]:
-            if lock is None:
-                return None, None, False
-            lock.remove_ticket_for(ticket_number)
-            return lock, None, True
-
-        self._transact(conversation_id, change)
-
-    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
-        """Remove the ticket, and the lock when nobody else waits, in one transaction."""
-
-        def change(lock: TicketLock | None) -> tuple[TicketLock | None, Any, bool]:
-            if lock is None:
-                return None, None, False
-            lock.remove_ticket_for(ticket_number)
-            return (lock if lock.is_someone_waiting() else None), None, True
-
-        self._transact(conversation_id, change)

@@ -5,20 +5,25 @@ PostgreSQL) stores exactly the rows Rasa's ``SQLTrackerStore`` stores, in the sa
 staff report, ``rasa export`` and a later switch back to the stock store all keep working. It differs in
 how it talks to the database:
 
-- PostgreSQL: the pool tests connections before use (``pool_pre_ping``). The stock store keeps dead
-  connections after a PostgreSQL restart; its next ``retrieve`` fails, Rasa's ``FailSafeTrackerStore``
-  answers with an empty tracker (the context is gone for that turn) and the turn is not saved.
+- PostgreSQL: a turn's read and INSERT go through asyncpg (``channels.pg_events``), so the replica
+  serves other conversations while the database works, and a statement whose kept connection died
+  (PostgreSQL restarted) is sent again on a new one. Everything else (creating the table, counting,
+  ``retrieve_full_tracker``, ``keys``) stays on SQLAlchemy, whose pool tests connections before use
+  (``pool_pre_ping``). The stock store keeps dead connections after a PostgreSQL restart; its next
+  ``retrieve`` fails, Rasa's ``FailSafeTrackerStore`` answers with an empty tracker (the context is
+  gone for that turn) and the turn is not saved.
 - SQLite: SQLAlchemy 1.4 opens a new SQLite connection for every session of a file database
   (``NullPool``), and every commit waits for an fsync in rollback-journal mode. The store keeps a
   small pool of connections and uses write-ahead logging with ``synchronous=NORMAL`` (a commit is
   durable against a crash of the process; a power cut may lose the last turns, never corrupt the file).
 - Both: Rasa's ``save`` first counts the conversation's stored events to know which are new. A turn
-  always reads the tracker under the conversation's lock just before it saves it, so the store
-  remembers how many events that read returned and uses the number once, for the save that
-  follows. A save without a read before it (or after more than ``COUNT_TTL`` seconds) counts as
-  Rasa does.
+  always reads the tracker under the conversation's lock before it saves it, so the store
+  remembers how many of the tracker's events are stored: the number the read returned, then the
+  tracker's length after each save (a new conversation's tracker is saved twice in its first turn:
+  once when Rasa creates it, once at the end of the turn). A save without a read before it in this
+  process (or more than ``COUNT_TTL`` seconds after it) counts as Rasa does.
 - Both: the read of the current session is one SQL statement (the same query Rasa's ORM builds) and
-  new events are written with one multi-row INSERT instead of one ORM object each. Both statements
+  new events are written with one multi-row INSERT instead of one ORM object each. On SQLite both
   are compiled once for the database driver (``DriverStatements``) and sent on a pooled connection,
   without an ORM session and without SQLAlchemy working out a cache key for them on every turn.
   Reads of all sessions (``retrieve_full_tracker``) are Rasa's own.
@@ -40,6 +45,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
+
+from channels.pg_events import PostgresEvents, insert_statement
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +126,15 @@ class DriverStatements:
         return sql, self._parameters(named, order)
 
 
+def postgres_events(url: sa.engine.URL, dialect: Any, table: str) -> PostgresEvents:
+    """The asyncpg statements of a PostgreSQL tracker store: the session read and the INSERT."""
+    read = session_events_statement(dialect, table).text
+    read = read.replace(":sender_id", "$1").replace(":started", "$2")
+    insert = insert_statement(table, EVENT_COLUMNS, dialect.identifier_preparer.quote)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return PostgresEvents(dsn, read, insert)
+
+
 def event_row(sender_id: str, event: Any) -> Dict[str, Any]:
     """The row SQLTrackerStore.save writes for one event."""
     data = event.as_dict()
@@ -143,14 +159,19 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         table = self.SQLEvent.__table__
         self._statements = DriverStatements(self.engine.dialect,
                                             session_events_statement(self.engine.dialect, table.name), table)
+        self._async_events: Optional[PostgresEvents] = (
+            postgres_events(url, self.engine.dialect, table.name) if url.get_backend_name() == "postgresql" else None)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
                         ) -> Optional[DialogueStateTracker]:
         """The conversation's current session (prepared query) or all of it (Rasa's); remembers the count."""
         if fetch_events_from_all_sessions:
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
-        with self.engine.connect() as connection:
-            rows = connection.exec_driver_sql(*self._statements.read(sender_id, SessionStarted.type_name)).fetchall()
+        if self._async_events is not None:
+            rows = [(data,) for data in await self._async_events.read(sender_id, SessionStarted.type_name)]
+        else:
+            with self.engine.connect() as connection:
+                rows = connection.exec_driver_sql(*self._statements.read(sender_id, SessionStarted.type_name)).fetchall()
         if not rows:
             self._remember_count(sender_id, 0)
             return None
@@ -171,15 +192,23 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             finally:
                 transaction.rollback()
 
+    async def warm_up_async(self) -> None:
+        """``warm_up``, and on PostgreSQL the asyncpg connection and its prepared statements too."""
+        self.warm_up()
+        if self._async_events is not None:
+            await self._async_events.warm_up(SessionStarted.type_name)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the events Rasa would store (same columns), in one INSERT per INSERT_CHUNK events."""
         await self.stream_events(tracker)
         rows = [event_row(tracker.sender_id, event) for event in self._additional_events(tracker)]
-        if not rows:
-            return
-        with self.engine.begin() as connection:
-            for start in range(0, len(rows), INSERT_CHUNK):
-                connection.exec_driver_sql(*self._statements.insert(rows[start:start + INSERT_CHUNK]))
+        if rows and self._async_events is not None:
+            await self._async_events.insert([tuple(row[column] for column in EVENT_COLUMNS) for row in rows])
+        elif rows:
+            with self.engine.begin() as connection:
+                for start in range(0, len(rows), INSERT_CHUNK):
+                    connection.exec_driver_sql(*self._statements.insert(rows[start:start + INSERT_CHUNK]))
+        self._remember_count(tracker.sender_id, len(tracker.events))  # all of them are stored now
 
     def _additional_events(self, tracker: DialogueStateTracker) -> Iterator:
         """The events not stored yet: from the count of this turn's read, else counted as Rasa does."""
@@ -197,7 +226,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             self._stored_counts.popitem(last=False)
 
     def _take_count(self, sender_id: str) -> Optional[int]:
-        """The remembered count, used once; None when there is none or it is older than COUNT_TTL."""
+        """The remembered count (the save remembers the next); None when there is none or it is older than COUNT_TTL."""
         entry = self._stored_counts.pop(sender_id, None)
         if entry is None or time.monotonic() - entry[1] > COUNT_TTL:
             return None

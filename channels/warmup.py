@@ -6,7 +6,8 @@ caches, the policies and SQLAlchemy compile their queries, the first action call
 client. ``warm_up(agent)`` does that work once, before users come, without storing anything: it
 runs whole turns (NLU, policies, the action server, the responses) for a few messages of different
 lengths on a copy of Rasa's message processor that keeps its tracker in memory, and runs the real
-tracker store's read and INSERT in a transaction that is rolled back (channels.stores).
+tracker store's read and INSERT in a transaction that is rolled back (channels.stores; on PostgreSQL
+this also opens the asyncpg connection and prepares both statements).
 It is started by the ``guard`` channel (channels/resilience.py) after the server has started.
 Afterwards it collects the garbage that loading left behind (Rasa 3.6 loads a DIET model by fitting
 it on one example before it reads the trained weights; TensorFlow's objects of that run form
@@ -45,10 +46,10 @@ async def warm_up(agent: Any, texts: Sequence[str] = WARM_UP_TEXTS) -> float:
     for text in texts:
         await warm_turn(agent, text)
     store = agent.tracker_store
-    while store is not None and not hasattr(store, "warm_up"):
+    while store is not None and not hasattr(store, "warm_up_async"):
         store = getattr(store, "_tracker_store", None)  # Rasa wraps the configured store
     if store is not None:
-        store.warm_up()  # channels.stores: its read and INSERT, rolled back
+        await store.warm_up_async()  # channels.stores: its read and INSERT, rolled back
     gc.collect()
     trimmed = release_free_memory()
     seconds = time.perf_counter() - started

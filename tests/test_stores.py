@@ -81,8 +81,17 @@ def test_a_turn_reads_once_and_writes_without_counting(tmp_path: Path) -> None:
     assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["你好", "还有吗"]
 
 
-def test_a_save_without_a_read_counts_like_rasa(tmp_path: Path) -> None:
-    """A tracker saved twice after one read: the second save counts and adds only the new events."""
+def test_the_first_turn_of_a_conversation_counts_nothing(tmp_path: Path) -> None:
+    """A new conversation is saved when Rasa creates it and again at the end of the turn: no COUNT."""
+    store = make_store(tmp_path / "t.db")
+    statements = count_queries(store)
+    asyncio.run(play_turns(store, "n", ["你好"]))
+    assert not [s for s in statements if "count(" in s.lower()]
+    assert [t for _, t, _ in rows(tmp_path / "t.db")] == ["action", "user", "action", "bot", "action"]
+
+
+def test_a_tracker_saved_twice_stores_only_the_new_events(tmp_path: Path) -> None:
+    """The second save of one tracker adds what came after the first, without counting."""
     store = make_store(tmp_path / "t.db")
     tracker = DialogueStateTracker("d", [])
     tracker.update(UserUttered("你好"))
@@ -90,6 +99,20 @@ def test_a_save_without_a_read_counts_like_rasa(tmp_path: Path) -> None:
     tracker.update(ActionExecuted("utter_greet"))
     statements = count_queries(store)
     asyncio.run(store.save(tracker))
+    asyncio.run(store.save(tracker))  # nothing new
+    assert not [s for s in statements if "count(" in s.lower()]
+    assert [t for _, t, _ in rows(tmp_path / "t.db")] == ["user", "action"]
+
+
+def test_a_save_without_a_read_counts_like_rasa(tmp_path: Path) -> None:
+    """A save this process has no count for (another replica read and saved): it counts, adds only the new events."""
+    first, second = make_store(tmp_path / "t.db"), make_store(tmp_path / "t.db")
+    tracker = DialogueStateTracker("d", [])
+    tracker.update(UserUttered("你好"))
+    asyncio.run(first.save(tracker))
+    tracker.update(ActionExecuted("utter_greet"))
+    statements = count_queries(second)
+    asyncio.run(second.save(tracker))
     assert [s for s in statements if "count(" in s.lower()]
     assert [t for _, t, _ in rows(tmp_path / "t.db")] == ["user", "action"]
 

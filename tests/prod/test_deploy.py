@@ -109,7 +109,7 @@ def test_endpoints_prod_reads_everything_from_the_environment(monkeypatch: pytes
     assert endpoints.tracker_store.type == "channels.stores.ResilientSQLTrackerStore"
     assert endpoints.tracker_store.kwargs["dialect"] == "postgresql"
     assert endpoints.tracker_store.url == "db.internal" and endpoints.tracker_store.kwargs["password"] == "pw"
-    assert endpoints.lock_store.type == "channels.resilience.AtomicRedisLockStore"
+    assert endpoints.lock_store.type == "channels.lock_store.AtomicRedisLockStore"
     assert endpoints.lock_store.url == "redis.internal"
     monkeypatch.delenv("DB_PASSWORD")
     with pytest.raises(RasaException):

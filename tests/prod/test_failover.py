@@ -11,7 +11,8 @@ import uuid
 import pytest
 import requests
 
-from channels.resilience import AtomicRedisLockStore, ResilientSQLTrackerStore
+from channels.lock_store import AtomicRedisLockStore
+from channels.stores import ResilientSQLTrackerStore
 from scripts.run_prod import Cluster
 from tests.prod.helpers import (
     APOLOGY,
