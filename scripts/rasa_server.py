@@ -8,8 +8,13 @@ code, whose plotting module loads matplotlib (about 5 MB and 0.1 s); the server 
 model-test HTTP endpoint is used, so ``rasa.utils.plotting`` is registered as a module that imports
 the real one on first use. TensorFlow's oneDNN kernels are off by default
 (``TF_ENABLE_ONEDNN_OPTS=0`` unless the variable is set): for DIET's small per-message graphs the
-plain kernels need about 65-90 MB less memory and less CPU per message (docs/bench.md). Then Rasa's
-own command line runs unchanged. `make run`, the tests, the benchmark and the production set-up
+plain kernels need about 65-90 MB less memory and less CPU per message (docs/bench.md). TensorFlow
+also runs each process's operations on one thread unless told otherwise
+(``TF_INTRA_OP_PARALLELISM_THREADS`` and ``TF_INTER_OP_PARALLELISM_THREADS``, Rasa's own variables,
+default 1 here): DIET's operations on one message are too small to gain from a thread pool, and
+handing them to one costs CPU; with one thread a server answers about a quarter more turns per
+second at 10 users on 2 cores, at the same single-user latency (docs/bench.md). Scale with server
+processes (replicas) instead. Then Rasa's own command line runs unchanged. `make run`, the tests, the benchmark and the production set-up
 start Rasa this way; `rasa train` and the other commands are unaffected.
 """
 
@@ -37,7 +42,12 @@ class DeferredModule(types.ModuleType):
         return getattr(real, attribute)
 
 
-TENSORFLOW_DEFAULTS = {"TF_ENABLE_ONEDNN_OPTS": "0"}
+TENSORFLOW_DEFAULTS = {
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    # read by Rasa itself (rasa/utils/tensorflow/environment.py) when its command line starts
+    "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+}
 
 
 def tensorflow_defaults() -> None:

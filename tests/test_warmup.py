@@ -51,6 +51,23 @@ def test_server_entry_point_turns_onednn_off_unless_asked() -> None:
     assert "oneDNN custom operations are on" in kept.stderr
 
 
+def test_server_entry_point_runs_tensorflow_on_one_thread_unless_asked() -> None:
+    """Rasa's thread variables default to 1 and reach TensorFlow through Rasa's own set-up; set values are kept."""
+    code = ("from scripts.rasa_server import tensorflow_defaults; tensorflow_defaults(); "
+            "from rasa.utils.tensorflow.environment import setup_tf_environment; setup_tf_environment(); "
+            "import tensorflow as tf; print(tf.config.threading.get_intra_op_parallelism_threads(), "
+            "tf.config.threading.get_inter_op_parallelism_threads())")
+    names = ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS")
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["1", "1"]
+    kept = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                          env={**env, names[0]: "2", names[1]: "3"})
+    assert kept.returncode == 0, kept.stderr[-2000:]
+    assert kept.stdout.split()[-2:] == ["2", "3"]
+
+
 def test_server_entry_point_defers_plotting_until_used() -> None:
     """Rasa's server module imports without matplotlib; Rasa's plotting still works when called."""
     code = ("from scripts.rasa_server import defer_heavy_imports, skip_optional_imports; "
