@@ -32,7 +32,7 @@ from tests.stack import ROOT
 from . import report
 from .conversations import DEFAULT_FILE, load_conversations
 from .http_client import KeepAliveClient
-from .load import run_level, send_turn, webhook_url
+from .load import run_level, run_loop, send_turn, webhook_url
 from .procmon import Discovery, ProcessMonitor, cpu_speed_probe, listening_ports, machine, parse_pids, web_candidates
 from .stats import latency_summary, summarize_level
 from .training import measure_training, recorded_training
@@ -95,8 +95,6 @@ def require_loopback(url: str) -> None:
 
 def first_answer(target: str, timeout: float) -> dict:
     """Latency of one question to a target the benchmark did not start (so not a cold start)."""
-    import asyncio
-
     async def ask() -> tuple:
         client = KeepAliveClient(webhook_url(target))
         try:
@@ -104,7 +102,7 @@ def first_answer(target: str, timeout: float) -> dict:
         finally:
             await client.close()
 
-    status, _, error, latency = asyncio.run(ask())
+    status, _, error, latency = run_loop(ask())
     return {"latency_ms": round(latency, 1), "status": status, "error": error, "question": PROBE_TEXT}
 
 

@@ -41,6 +41,13 @@ class KnowledgeBase:
         self._position = {measure.id: i for i, measure in enumerate(self.measures)}
         self.tokenizer = Tokenizer(kb_vocabulary(registry))
         self.index = SearchIndex(registry, self.tokenizer)
+        # names of three characters or more, longest first (the order _mentions needs), built once
+        self._agency_names = _longest_first((n, a.id, a.region) for a in self.agencies.values() for n in a.names()
+                                            if len(n) >= 3)
+        self._platform_names = _longest_first((n, p.id) for p in self.platforms.values() for n in p.names()
+                                              if len(n) >= 3)
+        self._masked_names = sorted({name for name, *_ in self._agency_names + self._platform_names},
+                                    key=lambda name: (-len(name), name))
 
     # ---- lookup ------------------------------------------------------------------------------
     def get(self, measure_id: str) -> Optional[Measure]:
@@ -118,20 +125,16 @@ class KnowledgeBase:
     # ---- mentions in free text ---------------------------------------------------------------
     def agencies_in(self, text: str, region: Optional[str] = None) -> List[Agency]:
         """Agencies a question names, longest name first, without overlaps."""
-        return [self.agencies[i] for i in _mentions(text, ((n, a.id) for a in self.agencies.values()
-                                                            for n in a.names() if len(n) >= 3
-                                                            and (region is None or a.region == region)))]
+        names = [(n, i) for n, i, r in self._agency_names if region is None or r == region]
+        return [self.agencies[i] for i in _mentions(text, names)]
 
     def platforms_in(self, text: str) -> List[Platform]:
         """Platforms a question names, longest name first, without overlaps."""
-        return [self.platforms[i] for i in _mentions(text, ((n, p.id) for p in self.platforms.values()
-                                                             for n in p.names() if len(n) >= 3))]
+        return [self.platforms[i] for i in _mentions(text, self._platform_names)]
 
     def mask_names(self, text: str) -> str:
         """The text with agency, platform and document names blanked (their words are not regions)."""
-        names = {n for a in self.agencies.values() for n in a.names() if len(n) >= 3}
-        names |= {n for p in self.platforms.values() for n in p.names() if len(n) >= 3}
-        for name in sorted(names, key=len, reverse=True):
+        for name in self._masked_names:
             if name in text:
                 text = text.replace(name, " " * len(name))
         return text
@@ -156,8 +159,9 @@ class KnowledgeBase:
         """Ranked measures for a Chinese question, with optional filters and a topic hint."""
         query = (query or "").strip()[:2000]
         documents = self.documents_in(query)
+        excluded = set(exclude)
         candidates = [self._position[m.id] for m in self.filter(region=region, topic=topic, agency=agency, platform=platform)
-                      if m.id not in set(exclude) and (not documents or m.document_id in documents)]
+                      if m.id not in excluded and (not documents or m.document_id in documents)]
         if not candidates:
             return []
         platform_ids = [p.id for p in self.platforms_in(query)]
@@ -242,11 +246,16 @@ def _short_doc_names(doc: Document) -> Tuple[str, ...]:
             f"{prefix}({year}){number}号", f"{prefix}（{year}）{number}号", f"{prefix}{number}号")
 
 
+def _longest_first(rows: Iterable[tuple]) -> List[tuple]:
+    """Rows whose first item is a name, longest name first (a stable sort: ties keep their order)."""
+    return sorted(rows, key=lambda row: len(row[0]), reverse=True)
+
+
 def _mentions(text: str, names: Iterable[Tuple[str, str]]) -> List[str]:
-    """Ids whose names occur in text, longest first, non-overlapping, in order of appearance."""
+    """Ids whose names (given longest first) occur in text, non-overlapping, in order of appearance."""
     taken = [False] * len(text)
     found = []
-    for name, ident in sorted(names, key=lambda pair: len(pair[0]), reverse=True):
+    for name, ident in names:
         start = text.find(name)
         if start == -1 or any(taken[start:start + len(name)]):
             continue

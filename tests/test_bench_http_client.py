@@ -110,3 +110,29 @@ def test_not_http_is_an_error() -> None:
     asyncio.run(run())
     with pytest.raises(ValueError):
         KeepAliveClient("https://example.org/")
+
+
+def test_levels_run_on_uvloop_and_leave_no_loop_behind() -> None:
+    """bench.load.run_loop: the client works on a uvloop loop, which is closed and unset afterwards."""
+    import uvloop
+
+    from bench.load import run_loop
+
+    seen: List[Any] = []
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response([{"text": (await request.json())["message"]}])
+
+    async def post(url: str) -> Any:
+        seen.append(asyncio.get_running_loop())
+        client = KeepAliveClient(url)
+        try:
+            return await client.post_json({"sender": "s", "message": "开放许可"})
+        finally:
+            await client.close()
+
+    status, body = run_loop(serve(echo, post))
+    assert (status, json.loads(body)) == (200, [{"text": "开放许可"}])
+    assert isinstance(seen[0], uvloop.Loop) and seen[0].is_closed()
+    with pytest.raises(RuntimeError):
+        asyncio.get_event_loop_policy().get_event_loop()

@@ -108,17 +108,19 @@ def test_an_expired_holder_does_not_block_for_ever(cluster: Cluster) -> None:
     assert store.get_lock(conversation) is None
 
 
+async def take_and_release(store: AtomicRedisLockStore, conversation: str) -> None:
+    """Wait for the conversation's lock, then release it at once."""
+    async with store.lock(conversation):
+        pass
+
+
 def test_a_lock_removed_while_waiting_raises_lock_error(cluster: Cluster) -> None:
     """As Rasa's store: a waiting turn whose lock disappeared gets LockError, not a turn without lock."""
     store, conversation = lock_store(cluster), new_id("gone")
     store.issue_ticket(conversation, 60)
 
     async def scenario() -> None:
-        async def waiter() -> None:
-            async with store.lock(conversation):
-                pass
-
-        task = asyncio.create_task(waiter())
+        task = asyncio.create_task(take_and_release(store, conversation))
         await asyncio.sleep(0.1)
         store.red.delete(store.key_prefix + conversation)
         with pytest.raises(LockError):
@@ -134,11 +136,7 @@ def test_a_cancelled_turn_gives_its_ticket_back(cluster: Cluster) -> None:
     held = store.issue_ticket(conversation, 60)
 
     async def scenario() -> None:
-        async def waiter() -> None:
-            async with store.lock(conversation):
-                pass
-
-        task = asyncio.create_task(waiter())
+        task = asyncio.create_task(take_and_release(store, conversation))
         await asyncio.sleep(0.1)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
