@@ -58,7 +58,7 @@ nlu_dictionary/kb_words.txt: $(shell find policies_kb/data -name '*.yml') | $(VE
 $(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
 	@mkdir -p results
 	@reuse=fresh; if [ -n "$$(ls -A $${RASA_CACHE_DIRECTORY:-.rasa/cache} 2>/dev/null)" ]; then reuse=cache; fi; \
-	  start=$$(date +%s); $(RASA) train --fixed-model-name ip-assistant --out models --quiet && \
+	  start=$$(date +%s); $(RASA) train --fixed-model-name ip-assistant --out models --quiet || exit $$?; \
 	  secs=$$(( $$(date +%s) - start )); echo "$$secs $$reuse" > results/train-seconds.txt; \
 	  echo "training took $$secs s ($$reuse: $$( [ $$reuse = cache ] && echo "Rasa's cache may have supplied trained components" || echo "empty cache, everything trained"))"
 
