@@ -48,15 +48,6 @@ def role_of(proc: psutil.Process) -> Optional[str]:
     return None
 
 
-def tree(pid: int) -> List[psutil.Process]:
-    """A process and all its descendants (those still alive)."""
-    try:
-        root = psutil.Process(pid)
-        return [root] + root.children(recursive=True)
-    except psutil.Error:
-        return []
-
-
 def families(roots: Dict[str, Iterable[int]]) -> Dict[str, List[psutil.Process]]:
     """Each role's processes (its pids and all their descendants, each once) from one scan of /proc."""
     by_pid: Dict[int, psutil.Process] = {}
@@ -75,6 +66,11 @@ def families(roots: Dict[str, Iterable[int]]) -> Dict[str, List[psutil.Process]]
                 todo.extend(children.get(pid, ()))
         result[role] = [by_pid[pid] for pid in sorted(seen)]
     return result
+
+
+def tree(pid: int) -> List[psutil.Process]:
+    """A process and all its descendants (those still alive)."""
+    return families({"tree": [pid]})["tree"]
 
 
 @dataclass
@@ -313,7 +309,7 @@ def web_candidates(rasa_ports: Iterable[int] = ()) -> List[int]:
 
 def listening_ports(pids: Iterable[int]) -> Set[int]:
     """Ports the process trees of these pids listen on."""
-    family = {p.pid for pid in pids for p in tree(pid)}
+    family = {p.pid for p in families({"set-up": pids})["set-up"]}
     try:
         return {port for port, owners in _listeners().items() if owners & family}
     except (psutil.AccessDenied, PermissionError):

@@ -32,11 +32,6 @@ def read_training_record(path: Path = TRAIN_FILE) -> Tuple[Optional[float], Opti
         return None, None
 
 
-def read_training_seconds(path: Path = TRAIN_FILE) -> Optional[float]:
-    """The first number in the file, or None."""
-    return read_training_record(path)[0]
-
-
 def recorded_training(path: Path = TRAIN_FILE) -> dict:
     """The recorded training time, or null with how to get one; flagged when Rasa's cache was not empty."""
     seconds, cache = read_training_record(path)

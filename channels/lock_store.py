@@ -242,35 +242,37 @@ class AtomicRedisLockStore(RedisLockStore):
 
         return self._transact(conversation_id, change)
 
+    def _edit_existing(self, conversation_id: str, edit: Callable[[TicketLock], Optional[TicketLock]]) -> None:
+        """Apply edit(lock) → lock to keep, or None to delete it, in one transaction; no lock: nothing to do."""
+
+        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
+            return (None, None, False) if lock is None else (edit(lock), None, True)
+
+        self._transact(conversation_id, change)
+
     def update_lock(self, conversation_id: str) -> None:
         """Drop expired tickets in one transaction."""
 
-        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
-            if lock is None:
-                return None, None, False
+        def edit(lock: TicketLock) -> TicketLock:
             lock.remove_expired_tickets()
-            return lock, None, True
+            return lock
 
-        self._transact(conversation_id, change)
+        self._edit_existing(conversation_id, edit)
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         """Remove a ticket in one transaction."""
 
-        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
-            if lock is None:
-                return None, None, False
+        def edit(lock: TicketLock) -> TicketLock:
             lock.remove_ticket_for(ticket_number)
-            return lock, None, True
+            return lock
 
-        self._transact(conversation_id, change)
+        self._edit_existing(conversation_id, edit)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Remove the ticket, and the lock when nobody else waits, in one transaction."""
 
-        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Any, bool]:
-            if lock is None:
-                return None, None, False
+        def edit(lock: TicketLock) -> Optional[TicketLock]:
             lock.remove_ticket_for(ticket_number)
-            return (lock if lock.is_someone_waiting() else None), None, True
+            return lock if lock.is_someone_waiting() else None
 
-        self._transact(conversation_id, change)
+        self._edit_existing(conversation_id, edit)

@@ -14,8 +14,9 @@ also runs each process's operations on one thread unless told otherwise
 default 1 here): DIET's operations on one message are too small to gain from a thread pool, and
 handing them to one costs CPU; with one thread a server answers about a quarter more turns per
 second at 10 users on 2 cores, at the same single-user latency (docs/bench.md). Scale with server
-processes (replicas) instead. Then Rasa's own command line runs unchanged. `make run`, the tests, the benchmark and the production set-up
-start Rasa this way; `rasa train` and the other commands are unaffected.
+processes (replicas) instead. Then Rasa's own command line runs unchanged. `make run`, the tests, the
+benchmark and the production set-up start Rasa this way; `rasa train` and the other commands are
+unaffected.
 """
 
 from __future__ import annotations
