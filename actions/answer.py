@@ -11,7 +11,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from policies_kb import KnowledgeBase
-from policies_kb.answers import CONFIDENT_SCORE, PAGE_SIZE, SUBSTANCE_SCORE, Selection, has_substance, is_covered, select
+from policies_kb.answers import (
+    PAGE_SIZE, Selection, aspect_of_follow_up, focus_on_aspect, has_substance,
+    is_covered, outside_subject, select, stating,
+)
+from policies_kb.aspects import Aspect
 
 from .context import latest_intent, latest_text, message_region, slot_measures, topics_for_intent
 from .kb_store import KBProvider, default_kb
@@ -41,11 +45,39 @@ class KBAction(Action, ABC):
         return self._kb_provider()
 
 
+def answer_aspect_of_shown(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker: Tracker,
+                           aspect: Aspect) -> List[Dict[Text, Any]]:
+    """能补多少？收费吗？about the measures just shown: those that state it, or "not stated" and the measures."""
+    shown = slot_measures(kb, tracker, "shown_measures")
+    pending = slot_measures(kb, tracker, "pending_measures")
+    query = tracker.get_slot("last_query") or ""
+    stated = stating(aspect, shown + pending[:PAGE_SIZE])
+    region = tracker.get_slot("region")
+    if stated:
+        send_measures(dispatcher, kb, Selection(stated[:PAGE_SIZE], [], region), query)
+        return [SlotSet("shown_measures", [m.id for m in stated[:PAGE_SIZE]])]
+    dispatcher.utter_message(response="utter_aspect_not_stated", aspect=aspect.label)
+    send_measures(dispatcher, kb, Selection(shown, pending, region), query, related=True)
+    return []
+
+
+def say_not_covered(dispatcher: CollectingDispatcher, kb: KnowledgeBase, text: str) -> None:
+    """Not in the documents: naming the place when the question is about another place's policy."""
+    places = kb.other_places_in(text)
+    if places and not kb.neighbours_in(text):
+        dispatcher.utter_message(response="utter_place_not_covered", place=places[0])
+    else:
+        dispatcher.utter_message(response="utter_not_covered")
+
+
 def answer_question(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker: Tracker, query: str,
                     topic: str | None) -> List[Dict[Text, Any]]:
     """Search, show the best measures and remember them; shared by every answering action."""
-    if not is_covered(kb, query):
-        dispatcher.utter_message(response="utter_not_covered")
+    aspect = aspect_of_follow_up(kb, query, slot_measures(kb, tracker, "shown_measures"))
+    if aspect:
+        return answer_aspect_of_shown(dispatcher, kb, tracker, aspect)
+    if not is_covered(kb, query, topic):
+        say_not_covered(dispatcher, kb, query)
         return []
     explicit = message_region(kb, tracker)
     region = explicit or tracker.get_slot("region")
@@ -58,7 +90,10 @@ def answer_question(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker
         return []
     if selection.region_relaxed and region:
         dispatcher.utter_message(response="utter_region_relaxed", region=region)
-    send_measures(dispatcher, kb, selection, query)
+    selection, aspect, stated = focus_on_aspect(kb, selection, query, topic)
+    if aspect and not stated:
+        dispatcher.utter_message(response="utter_aspect_not_stated", aspect=aspect.label)
+    send_measures(dispatcher, kb, selection, query, related=bool(aspect and not stated))
     events = slot_events(selection_slots(selection, query, topic))
     if explicit:
         events.append(SlotSet("region", explicit))
@@ -74,7 +109,7 @@ class ActionAnswerPolicyQuestion(KBAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         """Answer the latest question."""
-        query = latest_text(tracker) or tracker.get_slot("last_query") or ""
+        query = latest_text(self.kb, tracker) or tracker.get_slot("last_query") or ""
         topic = topics_for_intent(self.kb, latest_intent(tracker))
         return answer_question(dispatcher, self.kb, tracker, query, topic)
 
@@ -89,13 +124,18 @@ class ActionAnswerOtherRegion(KBAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         """Answer the last question again, restricted to the region now named."""
         kb = self.kb
-        text = latest_text(tracker)
+        text = latest_text(self.kb, tracker)
         last_query = tracker.get_slot("last_query")
         topic = tracker.get_slot("last_topic")
         region = message_region(kb, tracker)
+        if text and not region and outside_subject(kb, text):
+            say_not_covered(dispatcher, kb, text)
+            return []
         if text and has_substance(kb, text) and not _only_region_words(text):
             return answer_question(dispatcher, kb, tracker, text, topic)
         if not last_query:
+            if text and not _only_region_words(text):  # no earlier answer: this is a question of its own
+                return answer_question(dispatcher, kb, tracker, text, None)
             dispatcher.utter_message(response="utter_need_context")
             return [SlotSet("region", region)] if region else []
         if region:
@@ -166,40 +206,11 @@ class ActionHandleFeedback(KBAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         """Acknowledge the feedback (it stays in the tracker), or answer a real question."""
         kb = self.kb
-        text = latest_text(tracker)
+        text = latest_text(self.kb, tracker)
         if len(text) > FEEDBACK_MAX_CHARS and has_substance(kb, text):
             ranked = [r.get("name") for r in (tracker.latest_message or {}).get("intent_ranking", [])]
             topics = next((t for t in (topics_for_intent(kb, name) for name in ranked) if t), None)
             return answer_question(dispatcher, kb, tracker, text, topics)
         helpful = latest_intent(tracker) == "feedback_helpful"
         dispatcher.utter_message(response="utter_feedback_thanks" if helpful else "utter_feedback_sorry")
-        return []
-
-
-class ActionAnswerFallback(KBAction):
-    """Low NLU confidence: answer from the KB when the text clearly names a subject, else offer options."""
-
-    def name(self) -> Text:
-        """Action name."""
-        return "action_answer_fallback"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        """Search the KB with the text and answer or offer the best provisions as buttons."""
-        kb = self.kb
-        text = latest_text(tracker)
-        ranked = [r.get("name") for r in (tracker.latest_message or {}).get("intent_ranking", [])
-                  if r.get("name") != "nlu_fallback"]
-        if "out_of_scope" in ranked[:2]:
-            dispatcher.utter_message(response="utter_not_covered")
-            return []
-        if not text or not has_substance(kb, text):
-            dispatcher.utter_message(response="utter_default")
-            return []
-        hits = kb.search(text, limit=3)
-        topics = topics_for_intent(kb, ranked[0]) if ranked else None
-        named = bool(kb.documents_in(text) or kb.platforms_in(text))
-        if hits and (hits[0].score >= CONFIDENT_SCORE or ((topics or named) and hits[0].score >= SUBSTANCE_SCORE)):
-            return answer_question(dispatcher, kb, tracker, text, topics)
-        buttons = [{"title": hit.measure.title, "payload": hit.measure.title} for hit in hits]
-        dispatcher.utter_message(response="utter_fallback_options", buttons=buttons)
         return []

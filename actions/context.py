@@ -10,10 +10,10 @@ from policies_kb import KnowledgeBase, Measure
 from policies_kb.answers import question_region
 
 
-def latest_text(tracker: Tracker) -> str:
-    """The user's last message text, trimmed (a button payload's intent gives no text)."""
+def latest_text(kb: KnowledgeBase, tracker: Tracker) -> str:
+    """The user's last message as the KB reads it (normalised, trimmed); a button payload gives no text."""
     text = (tracker.latest_message or {}).get("text") or ""
-    return "" if text.startswith("/") else text.strip()[:2000]
+    return "" if text.startswith("/") else kb.normalise(text.strip()[:2000]).strip()
 
 
 def latest_intent(tracker: Tracker) -> str:
@@ -30,7 +30,7 @@ def entity_value(tracker: Tracker, entity: str) -> Optional[str]:
 
 def message_region(kb: KnowledgeBase, tracker: Tracker) -> Optional[str]:
     """The region named in the last message, if any."""
-    return question_region(kb, latest_text(tracker), entity_value(tracker, "region"))
+    return question_region(kb, latest_text(kb, tracker), entity_value(tracker, "region"))
 
 
 def slot_measures(kb: KnowledgeBase, tracker: Tracker, slot: str) -> List[Measure]:

@@ -11,41 +11,50 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from policies_kb import KnowledgeBase, Measure
 from policies_kb.answers import (
-    agencies_text, clean_text, deadlines_text, figures_text, has_substance, platforms_text, select,
+    PAGE_SIZE, Selection, agencies_text, clean_text, deadlines_text, figures_text, focus_words, is_covered,
+    names_new_subject, platforms_text, select,
 )
 
-from .answer import KBAction
+from .answer import KBAction, answer_question
 from .context import latest_text, message_region, slot_measures
 from .presenter import send_payload
 
 CONTACTS_ID = "cnipa-contacts"
 
 
-def names_new_subject(kb: KnowledgeBase, text: str, shown: List[Measure]) -> bool:
-    """Whether a follow-up names a subject of its own rather than the measures just shown."""
-    if not text or not has_substance(kb, text):
-        return False
-    if not shown:
-        return True
-    if kb.platforms_in(text) or kb.agencies_in(text):
-        return True
-    shown_topics = {topic for m in shown for topic in m.topics}
-    return bool(kb.index.query_topics(text) - shown_topics)
+def _selection_events(selection: Selection, query: str, topic: Optional[str]) -> List[Dict[Text, Any]]:
+    """Slot events that make a follow-up's new selection the one later follow-ups are about."""
+    return [SlotSet("shown_measures", [m.id for m in selection.shown]),
+            SlotSet("pending_measures", [m.id for m in selection.remaining][:30]),
+            SlotSet("last_query", query), SlotSet("last_topic", topic)]
 
 
 def target_measures(kb: KnowledgeBase, tracker: Tracker) -> Tuple[List[Measure], List[Dict[Text, Any]], str]:
-    """The measures a follow-up is about: those just shown, unless the message names another subject."""
-    text = latest_text(tracker)
-    if names_new_subject(kb, text, slot_measures(kb, tracker, "shown_measures")):
-        explicit = message_region(kb, tracker)
+    """The measures a follow-up is about.
+
+    Those just shown, unless the message names another subject (then its own answer), another region
+    (那上海有没有具体目标？: the last question in that region), or one of the shown or pending measures
+    by a word of its own (托管那块怎么说的: that measure).
+    """
+    text = latest_text(kb, tracker)
+    shown = slot_measures(kb, tracker, "shown_measures")
+    explicit = message_region(kb, tracker)
+    if names_new_subject(kb, text, shown):
         region = explicit or tracker.get_slot("region")
         selection = select(kb, text, region=region, region_from_context=not explicit)
         if selection.shown:
-            events = [SlotSet("shown_measures", [m.id for m in selection.shown]),
-                      SlotSet("pending_measures", [m.id for m in selection.remaining][:30]),
-                      SlotSet("last_query", text), SlotSet("last_topic", None)]
-            return selection.shown, events, text
-    return slot_measures(kb, tracker, "shown_measures"), [], tracker.get_slot("last_query") or ""
+            return selection.shown, _selection_events(selection, text, None), text
+    last_query = tracker.get_slot("last_query") or ""
+    last_topic = tracker.get_slot("last_topic")
+    if explicit and last_query and explicit not in {kb.region_of(m) for m in shown}:
+        selection = select(kb, last_query, region=explicit, topic_hint=last_topic)
+        if selection.shown:
+            events = _selection_events(selection, last_query, last_topic) + [SlotSet("region", explicit)]
+            return selection.shown, events, last_query
+    singled_out = focus_words(kb, text, shown + slot_measures(kb, tracker, "pending_measures"))
+    if singled_out:
+        return singled_out[:PAGE_SIZE], [SlotSet("shown_measures", [m.id for m in singled_out[:PAGE_SIZE]])], last_query
+    return shown, [], last_query
 
 
 class FollowUpAction(KBAction):
@@ -57,10 +66,13 @@ class FollowUpAction(KBAction):
         """Dispatch the aspect; return the measures actually shown (for the payload)."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        """Resolve the measures and show the aspect, or ask for a question first."""
+        """Resolve the measures and show the aspect; with no earlier answer, answer the message as a question."""
         kb = self.kb
         measures, events, query = target_measures(kb, tracker)
         if not measures:
+            text = latest_text(kb, tracker)
+            if text and not tracker.get_slot("last_query") and is_covered(kb, text) and kb.search(text, limit=1):
+                return answer_question(dispatcher, kb, tracker, text, None)
             dispatcher.utter_message(response="utter_need_context")
             return events
         shown = self.aspect(dispatcher, kb, measures, tracker)

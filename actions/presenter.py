@@ -29,13 +29,17 @@ def send_payload(dispatcher: CollectingDispatcher, kb: KnowledgeBase, measures: 
 
 
 def send_measures(dispatcher: CollectingDispatcher, kb: KnowledgeBase, selection: Selection, query: str,
-                  start_rank: int = 1, today: Optional[dt.date] = None) -> None:
-    """The intro, one message per measure, the payload and the follow-up hint with region buttons."""
+                  start_rank: int = 1, today: Optional[dt.date] = None, related: bool = False) -> None:
+    """The intro, one message per measure, the payload and the follow-up hint with region buttons.
+
+    ``related``: the measures are on the subject but do not answer what was asked (said just before).
+    """
     measures = selection.shown
     regions_shown = list(dict.fromkeys(kb.region_of(m) for m in measures))
     scope = f"（{selection.region}）" if selection.region else (
         f"（涉及{'、'.join(regions_shown)}的文件）" if len(regions_shown) > 1 else f"（{regions_shown[0]}）")
-    dispatcher.utter_message(response="utter_answer_intro", count=len(measures), scope=scope)
+    dispatcher.utter_message(response="utter_answer_intro_related" if related else "utter_answer_intro",
+                             count=len(measures), scope=scope)
     for rank, measure in enumerate(measures, start=start_rank):
         dispatcher.utter_message(response="utter_measure", **measure_values(kb, measure, rank, today, query))
     send_payload(dispatcher, kb, measures, query, selection.region)

@@ -217,7 +217,10 @@ class KeywordBaseline:
 
 
 def score_baseline(case: Any, answer: BaselineAnswer) -> bool:
-    """policy: the best paragraph belongs to a cite_any measure; otherwise: the baseline abstained."""
+    """policy: the best paragraph belongs to a cite_any (or cite_first) measure; unstated: never (a paragraph
+    cannot say that the documents do not state something); otherwise: the baseline abstained."""
+    if case.category == "unstated":
+        return False
     if case.is_policy:
-        return bool(set(answer.measure_ids) & set(case.cite_any))
+        return bool(set(answer.measure_ids) & set(getattr(case, "cite_first", ()) or case.cite_any))
     return answer.abstained

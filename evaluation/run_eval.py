@@ -381,7 +381,8 @@ def run_answers(client: RestClient, cases: Sequence[Case], conversations: Sequen
     convs = []
     for conv in conversations:
         sender = f"eval-{run_id}-{conv.id}"
-        convs.append(ConversationScore(conv.id, [ask(client, sender, turn, index, visible_text) for turn in conv.turns]))
+        convs.append(ConversationScore(conv.id, [ask(client, sender, turn, index, visible_text) for turn in conv.turns],
+                                       conv.persona))
     print(f"  {len(conversations)} conversations done", flush=True)
     return singles, convs
 

@@ -31,8 +31,13 @@ from typing import (
 import yaml
 
 POLICY = "policy"
+UNSTATED = "unstated"
 SILENT_CATEGORIES = ("out_of_scope", "chitchat")
-CATEGORIES = (POLICY, *SILENT_CATEGORIES)
+CATEGORIES = (POLICY, UNSTATED, *SILENT_CATEGORIES)
+
+# An explicit "the documents do not state it": the assistant's own wording (utter_aspect_not_stated,
+# utter_figures_none, utter_contacts_none, a document's 未载明有效期限) and the usual variants.
+NOT_STATED_RE = re.compile(r"(?:没有|未|并未|均未|都没有)(?:写明|载明|列明|规定|给出具体|明确规定)")
 
 # A 文号's year bracket: 〔2023〕 (the standard form), also the look-alikes ［2023］ and [2023].
 DOC_NUMBER_RE = re.compile(r"[〔［\[]\s*(?:19|20)\d{2}\s*[〕］\]]")
@@ -53,6 +58,9 @@ class Case:
     text: str
     category: str
     cite_any: tuple[str, ...] = ()
+    cite_first: tuple[str, ...] = ()  # when set, the first citation must be one of these (ranking)
+    cls: str = ""  # failure class of the held-out set (paraphrase, unstated, followup, docref, ranking, typed …)
+    persona: str = ""
 
     @property
     def prefix(self) -> str:
@@ -71,6 +79,7 @@ class Conversation:
 
     id: str
     turns: tuple[Case, ...]
+    persona: str = ""
 
 
 def _case(raw: Mapping[str, Any], case_id: str, where: str) -> Case:
@@ -83,14 +92,18 @@ def _case(raw: Mapping[str, Any], case_id: str, where: str) -> Case:
     cite_any = raw.get("cite_any") or []
     if not isinstance(cite_any, list) or not all(isinstance(i, str) for i in cite_any):
         raise EvalSetError(f"{where}: cite_any must be a list of ids")
+    cite_first = raw.get("cite_first") or []
+    if not isinstance(cite_first, list) or not all(isinstance(i, str) for i in cite_first):
+        raise EvalSetError(f"{where}: cite_first must be a list of ids")
     category = raw.get("category") or (POLICY if cite_any else None)
     if category not in CATEGORIES:
         raise EvalSetError(f"{where}: category must be one of {', '.join(CATEGORIES)}, got {category!r}")
     if category == POLICY and not cite_any:
         raise EvalSetError(f"{where}: a policy case needs cite_any")
-    if category != POLICY and cite_any:
+    if category in SILENT_CATEGORIES and cite_any:
         raise EvalSetError(f"{where}: a {category} case must not have cite_any")
-    return Case(id=case_id, text=text, category=category, cite_any=tuple(cite_any))
+    return Case(id=case_id, text=text, category=category, cite_any=tuple(cite_any), cite_first=tuple(cite_first),
+                cls=str(raw.get("class") or ""), persona=str(raw.get("persona") or ""))
 
 
 def parse_single_turn(data: Mapping[str, Any]) -> list[Case]:
@@ -118,9 +131,11 @@ def parse_multi_turn(data: Mapping[str, Any]) -> list[Conversation]:
         turns = raw.get("turns") or []
         if not turns:
             raise EvalSetError(f"conversation {conv_id}: no turns")
+        persona = str(raw.get("persona") or "")
         conversations.append(Conversation(conv_id, tuple(
-            _case(turn, f"{conv_id}#{i}", f"conversation {conv_id} turn {i}") for i, turn in enumerate(turns, start=1)
-        )))
+            _case(dict(turn, persona=turn.get("persona") or persona) if isinstance(turn, Mapping) else turn,
+                  f"{conv_id}#{i}", f"conversation {conv_id} turn {i}") for i, turn in enumerate(turns, start=1)
+        ), persona))
     return conversations
 
 
@@ -225,6 +240,8 @@ class TurnScore:
     seconds: float = 0.0
     error: str = ""
     sender: str = ""
+    cls: str = ""
+    persona: str = ""
     # Diagnostics filled in by the runner when it can read the tracker store: the NLU intent and
     # confidence, the top non-fallback intent, and the actions the assistant ran for this message.
     trace: dict[str, Any] = field(default_factory=dict)
@@ -247,18 +264,24 @@ def score_answer(case: Case, visible: str, messages: Sequence[Mapping[str, Any]]
     numbers = doc_numbers(visible)
     in_payload = payload_ids(messages)
     expected = set(case.cite_any)
-    if case.is_policy:
-        correct = bool(expected & set(cited))
-        strict = bool(cited) and cited[0] in expected
-        payload_ok = bool(expected & set(in_payload))
+    first = set(case.cite_first)
+    if case.category == UNSTATED:
+        correct = bool(NOT_STATED_RE.search(visible or "")) and not error
+        strict = correct
+        payload_ok = correct
+        reason = f"error: {error}" if error else ("" if correct else "no explicit 'not stated'")
+    elif case.is_policy:
+        correct = bool(expected & set(cited)) and (not first or (bool(cited) and cited[0] in first))
+        strict = bool(cited) and cited[0] in (first or expected)
+        payload_ok = bool(expected & set(in_payload)) and (not first or (bool(in_payload) and in_payload[0] in first))
         if error:
             reason = f"error: {error}"
         elif not cited:
             reason = "no citation" + (f" (payload: {', '.join(in_payload)})" if in_payload else "")
-        elif not correct:
+        elif not expected & set(cited):
             reason = "cited other measures"
         elif not strict:
-            reason = f"first citation {cited[0]} not expected"
+            reason = f"first citation {cited[0]} not expected first"
         else:
             reason = ""
     else:
@@ -278,7 +301,7 @@ def score_answer(case: Case, visible: str, messages: Sequence[Mapping[str, Any]]
     return TurnScore(id=case.id, text=case.text, category=case.category, expected=list(case.cite_any),
                      visible_text=visible, cited=cited, payload=in_payload, short_cited=shorts,
                      doc_numbers=numbers, correct=correct, strict_correct=strict, payload_correct=payload_ok,
-                     reason=reason, seconds=round(seconds, 3), error=error)
+                     reason=reason, seconds=round(seconds, 3), error=error, cls=case.cls, persona=case.persona)
 
 
 @dataclass
@@ -287,6 +310,7 @@ class ConversationScore:
 
     id: str
     turns: list[TurnScore] = field(default_factory=list)
+    persona: str = ""
 
     @property
     def correct(self) -> bool:
@@ -345,6 +369,8 @@ def summarise_single(scores: Sequence[TurnScore]) -> dict[str, Any]:
         "silent_no_citation": rate(s.correct for s in silent),
         "by_category": breakdown(scores, lambda s: s.category),
         "by_prefix": breakdown(scores, lambda s: s.prefix),
+        "by_class": breakdown(scores, lambda s: s.cls or "-"),
+        "by_persona": breakdown(scores, lambda s: s.persona or "-"),
         "text_payload_disagreements": [s.id for s in scores if s.correct != s.payload_correct],
     }
 
@@ -359,6 +385,8 @@ def summarise_multi(conversations: Sequence[ConversationScore]) -> dict[str, Any
         "turns": rate(t.correct for t in turns),
         "turns_strict": rate(t.strict_correct for t in turns),
         "turns_by_category": breakdown(turns, lambda t: t.category),
+        "turns_by_class": breakdown(turns, lambda t: t.cls or "-"),
+        "by_persona": breakdown(conversations, lambda c: c.persona or "-"),
         "turns_by_position": breakdown(turns, lambda t: f"turn {t.id.rsplit('#', 1)[1]}"),
         "silent_turns_no_citation": rate(t.correct for t in turns if t.category in SILENT_CATEGORIES),
         "text_payload_disagreements": [t.id for t in turns if t.correct != t.payload_correct],

@@ -11,13 +11,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
+from .aspects import Aspect, asked_aspect, stating
 from .kb import KnowledgeBase, normalise_region
 from .model import Measure
-from .search import TopicHint
+from .search import TopicHint, as_topics
 
 PAGE_SIZE = 3
 SUBSTANCE_SCORE = 15.0  # a search score above which a message clearly names a KB subject
 CONFIDENT_SCORE = 25.0  # a search score at which a low-confidence message is answered directly
+ASPECT_CANDIDATE_SHARE = 0.3  # a match this close to the best may come first when it states the asked aspect
 RELEVANCE_FLOOR = 12.0  # below this, a question that names no topic, agency, platform or document is not covered
 REGION_ORDER = ("上海", "大同", "全国")
 INFERRED_MARK = "（文件未列明责任单位，据条文推定）"
@@ -161,14 +163,30 @@ def query_words(kb: KnowledgeBase, query: str) -> List[str]:
     return [w for w in words + canonical if len(w) >= 2]
 
 
-def is_covered(kb: KnowledgeBase, text: str) -> bool:
-    """Whether the documents plausibly address a question: a strong match, or a named subject."""
+def outside_subject(kb: KnowledgeBase, text: str) -> bool:
+    """Whether a question is about a matter or a place the documents do not cover (商标续展, 深圳的政策)."""
+    if kb.documents_in(text):
+        return False
+    return bool(kb.neighbours_in(text) or kb.other_places_in(text))
+
+
+def is_covered(kb: KnowledgeBase, text: str, topic_hint: TopicHint = None) -> bool:
+    """Whether the documents plausibly address a question: a strong match, or a named subject.
+
+    A topic the NLU is confident about (``topic_hint``) is trusted when the evidence is there: a provision
+    of that topic shares a word with the question.
+    """
     if not text:
         return True
+    if outside_subject(kb, text):
+        return False
     if kb.index.query_topics(text) or kb.platforms_in(text) or kb.agencies_in(text) or kb.documents_in(text):
         return True
-    hits = kb.search(text, limit=1)
-    return bool(hits) and hits[0].score >= RELEVANCE_FLOOR
+    hits = kb.search(text, topic_hint=topic_hint, limit=3)
+    if hits and hits[0].score >= RELEVANCE_FLOOR:
+        return True
+    hinted = set(as_topics(topic_hint))
+    return any(hit.matched and hinted.intersection(hit.measure.topics) for hit in hits)
 
 
 def has_substance(kb: KnowledgeBase, text: str) -> bool:
@@ -180,6 +198,35 @@ def has_substance(kb: KnowledgeBase, text: str) -> bool:
         return True
     hits = kb.search(rest, limit=1)
     return bool(hits) and hits[0].score >= SUBSTANCE_SCORE
+
+
+def names_new_subject(kb: KnowledgeBase, text: str, shown: Sequence[Measure]) -> bool:
+    """Whether a follow-up names a subject of its own rather than the measures just shown."""
+    if not text or not has_substance(kb, text):
+        return False
+    if not shown:
+        return True
+    if kb.platforms_in(text) or kb.agencies_in(text):
+        return True
+    shown_topics = {topic for m in shown for topic in m.topics}
+    return bool(kb.index.query_topics(text) - shown_topics)
+
+
+def aspect_of_follow_up(kb: KnowledgeBase, text: str, shown: Sequence[Measure]) -> Optional[Aspect]:
+    """The aspect a message asks about the measures just shown (能补多少？收费吗？), if it is such a follow-up."""
+    if not shown or not text or kb.neighbours_in(text) or kb.other_places_in(text):
+        return None
+    aspect = asked_aspect(text)
+    if aspect is None or names_new_subject(kb, text, shown):
+        return None
+    return aspect
+
+
+def focus_words(kb: KnowledgeBase, text: str, candidates: Sequence[Measure]) -> List[Measure]:
+    """The candidates a follow-up singles out by a word of their own (托管那块怎么说的, 前补偿那条原文)."""
+    words = [w for w in kb.tokenizer.words(FOLLOW_UP_FILLER.sub(" ", text or "")) if len(w) >= 2]
+    distinctive = [w for w in words if 0 < sum(1 for m in candidates if w in m.title or w in m.text) <= 2]
+    return [m for m in candidates if any(w in m.title or w in m.text for w in distinctive)]
 
 
 def select(kb: KnowledgeBase, query: str, region: Optional[str] = None, region_from_context: bool = False,
@@ -219,6 +266,30 @@ def select(kb: KnowledgeBase, query: str, region: Optional[str] = None, region_f
     regions_rank = {r: i for i, r in enumerate(dict.fromkeys(kb.region_of(m) for m in chosen))}
     chosen.sort(key=lambda m: regions_rank[kb.region_of(m)])
     return Selection(chosen, ordered_rest, None)
+
+
+def focus_on_aspect(kb: KnowledgeBase, selection: Selection, question: str, topic_hint: TopicHint = None
+                    ) -> tuple[Selection, Optional[Aspect], bool]:
+    """The selection with the provisions that state the asked aspect first; the aspect; whether any states it.
+
+    Candidates are the answer's own measures and, in the same regions, the question's other good matches
+    (score at least ASPECT_CANDIDATE_SHARE of the best): 申报要满足什么条件 puts 申报条件 first.
+    """
+    aspect = asked_aspect(question)
+    if aspect is None or not selection.shown:
+        return selection, aspect, True
+    pool = selection.shown + selection.remaining
+    regions = {kb.region_of(m) for m in selection.shown}
+    hits = kb.search(question, topic_hint=topic_hint, limit=30)
+    top = hits[0].score if hits else 0.0
+    wider = [h.measure for h in hits
+             if h.score >= ASPECT_CANDIDATE_SHARE * top and kb.region_of(h.measure) in regions and h.measure not in pool]
+    stated = stating(aspect, pool[: 2 * PAGE_SIZE] + wider)
+    if not stated:
+        return selection, aspect, False
+    ordered = stated + [m for m in pool if m not in stated]
+    limit = len(selection.shown)
+    return Selection(ordered[:limit], ordered[limit:], selection.region, selection.region_relaxed), aspect, True
 
 
 def other_regions(kb: KnowledgeBase, measures: Sequence[Measure], current: Optional[str]) -> List[str]:

@@ -9,9 +9,11 @@ import threading
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .docref import described_documents, distinctive_title_words
 from .loader import KBValidationError, load_registry, validate
 from .model import Agency, Document, Measure, Platform, Registry, Topic
-from .paths import DATA_DIR, SOURCES_DIR
+from .normalise import TextNormaliser, load_readings
+from .paths import DATA_DIR, READINGS_FILE, SOURCES_DIR
 from .search import SearchHit, SearchIndex, TopicHint, Tokenizer, kb_vocabulary
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,8 @@ class KnowledgeBase:
         self.topics: Dict[str, Topic] = registry.topics
         self._by_id = {measure.id: measure for measure in self.measures}
         self._position = {measure.id: i for i, measure in enumerate(self.measures)}
-        self.tokenizer = Tokenizer(kb_vocabulary(registry))
+        self.vocabulary = sorted(kb_vocabulary(registry))
+        self.tokenizer = Tokenizer(self.vocabulary)
         self.index = SearchIndex(registry, self.tokenizer)
         # names of three characters or more, longest first (the order _mentions needs), built once
         self._agency_names = _longest_first((n, a.id, a.region) for a in self.agencies.values() for n in a.names()
@@ -48,6 +51,15 @@ class KnowledgeBase:
                                               if len(n) >= 3)
         self._masked_names = sorted({name for name, *_ in self._agency_names + self._platform_names},
                                     key=lambda name: (-len(name), name))
+        self._normaliser: Optional[TextNormaliser] = None
+        self._distinctive: Optional[Dict[str, List[str]]] = None
+
+    def normalise(self, text: str) -> str:
+        """A question as the KB reads it: simplified script, ASCII letters, no proposal wrapper, typos fixed."""
+        if self._normaliser is None:
+            self._normaliser = TextNormaliser(self.vocabulary, load_readings(READINGS_FILE),
+                                              self.tokenizer.dictionary_words)
+        return self._normaliser(text)
 
     # ---- lookup ------------------------------------------------------------------------------
     def get(self, measure_id: str) -> Optional[Measure]:
@@ -139,18 +151,33 @@ class KnowledgeBase:
                 text = text.replace(name, " " * len(name))
         return text
 
+    def neighbours_in(self, text: str) -> List[str]:
+        """Terms of IP matters the documents do not cover (商标续展, 软件著作权 …) that a question names."""
+        return [term for term in self.registry.neighbours if term in (text or "")]
+
+    def other_places_in(self, text: str) -> List[str]:
+        """Places outside the documents' regions that a question names, when it names none of theirs."""
+        text = self.mask_names(text or "")
+        if self.region_in(text) or any(word in text for word in self.registry.shared_scope):
+            return []
+        return [place for place in self.registry.other_places if place in text]
+
     def region_in(self, text: str) -> Optional[str]:
         """The region a question names, not counting words inside agency or platform names."""
         return detect_region(self.mask_names(text or ""))
 
     def documents_in(self, text: str) -> List[str]:
-        """Documents a question names by 文号 (or its short form, e.g. 7号文)."""
+        """Documents a question names by 文号 (or its short form, e.g. 7号文), else describes (2017年那个通知)."""
         found = []
         for doc in self.documents.values():
             numbers = [doc.doc_number, doc.implements] if doc.doc_number else []
             if any(n and n in text for n in numbers) or any(w in text for w in _short_doc_names(doc)):
                 found.append(doc.id)
-        return found
+        if found or not text:
+            return found
+        if self._distinctive is None:
+            self._distinctive = distinctive_title_words(self)
+        return described_documents(self, text, self._distinctive)
 
     # ---- search ------------------------------------------------------------------------------
     def search(self, query: str, region: Optional[str] = None, topic: Optional[str] = None,
@@ -172,9 +199,9 @@ class KnowledgeBase:
                                  agency_ids=agency_ids, beneficiary_terms=beneficiaries, limit=limit)
 
     def warm_up(self) -> None:
-        """Build the tokenizer and the index now rather than on the first question."""
+        """Build the tokenizer, the index and the normaliser now rather than on the first question."""
         self.index.build()
-        self.search("知识产权质押融资")
+        self.search(self.normalise("知識產權質押融資"))
 
     # ---- citation and validity ---------------------------------------------------------------
     def citation(self, measure: Measure) -> str:

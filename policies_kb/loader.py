@@ -121,6 +121,35 @@ def load_synonyms(path: Path) -> Dict[str, tuple]:
     return {str(key): tuple(str(v) for v in values) for key, values in data["synonyms"].items()}
 
 
+def load_neighbours(path: Path) -> tuple:
+    """Read neighbours.yml: the terms of IP matters the documents do not cover (absent file: none)."""
+    if not path.is_file():
+        return ()
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("neighbours"), dict):
+        raise KBFileError(path, line_of(data), "expected a top-level mapping `neighbours:`")
+    return tuple(dict.fromkeys(str(term) for terms in data["neighbours"].values() for term in terms or []))
+
+
+def load_places(path: Path) -> tuple:
+    """Read places.yml: (places outside the documents' regions, words that keep a question in scope)."""
+    if not path.is_file():
+        return (), ()
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("places"), list):
+        raise KBFileError(path, line_of(data), "expected a top-level list `places:`")
+    return tuple(str(p) for p in data["places"]), tuple(str(w) for w in data.get("shared_scope") or [])
+
+
+def _check_outside_terms(registry: Registry, all_text: str, data_dir: Path) -> List[str]:
+    """Neighbour terms and other places must not occur in any source (they would hide a covered subject)."""
+    problems = [f"{_rel(data_dir / 'neighbours.yml')}:0: neighbour term {term!r} occurs in a source document"
+                for term in registry.neighbours if term in all_text]
+    problems += [f"{_rel(data_dir / 'places.yml')}:0: place {place!r} occurs in a source document"
+                 for place in registry.other_places if place in all_text]
+    return problems
+
+
 def _measure(entry: Dict[str, Any], path: Path) -> Measure:
     """Turn one YAML measure entry into a Measure."""
     _require(entry, sorted(REQUIRED_MEASURE_KEYS), path, "measure")
@@ -157,7 +186,9 @@ def load_registry(data_dir: Path = DATA_DIR) -> tuple:
         platforms=load_platforms(data_dir / "platforms.yml"),
         topics=load_topics(data_dir / "topics.yml"),
         synonyms=load_synonyms(data_dir / "synonyms.yml"),
+        neighbours=load_neighbours(data_dir / "neighbours.yml"),
     )
+    registry.other_places, registry.shared_scope = load_places(data_dir / "places.yml")
     locations: Dict[str, tuple] = {}
     for doc in registry.documents.values():
         path = data_dir / "measures" / f"{doc.id}.yml"
@@ -186,6 +217,7 @@ def validate(registry: Registry, locations: Dict[str, tuple], sources_dir: Path 
     all_text = "\n".join(sources.values())
     problems += _check_documents(registry, sources, Path(data_dir) / "documents.yml")
     problems += _check_registry_names(registry, all_text, Path(data_dir))
+    problems += _check_outside_terms(registry, all_text, Path(data_dir))
     for measure in registry.measures:
         path, line = locations[measure.id]
         where = f"{_rel(path)}:{line}: measure {measure.id}"

@@ -171,6 +171,9 @@ class Registry:
     platforms: Dict[str, Platform] = field(default_factory=dict)
     topics: Dict[str, Topic] = field(default_factory=dict)
     synonyms: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    neighbours: Tuple[str, ...] = ()  # IP matters the documents do not cover (data/neighbours.yml)
+    other_places: Tuple[str, ...] = ()  # places outside the documents' regions (data/places.yml)
+    shared_scope: Tuple[str, ...] = ()  # words that keep such a question in scope (长三角)
 
 
 def _jsonable(value: Any) -> Any:

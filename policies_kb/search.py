@@ -95,6 +95,12 @@ class Tokenizer:
                 self._jieba.add_word(word, freq=2000)
             self._ready = True
 
+    def dictionary_words(self, text: str) -> List[str]:
+        """The text cut into dictionary words only (no HMM guesses), every character kept."""
+        if not self._ready:
+            self._initialise()
+        return list(self._jieba.cut(text, HMM=False))
+
     def words(self, text: str) -> List[str]:
         """Search-mode words of a text, lower-cased, without stopwords and punctuation."""
         if not self._ready:

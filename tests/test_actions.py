@@ -12,13 +12,12 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer import (
-    ActionAnswerFallback, ActionAnswerOtherRegion, ActionAnswerPolicyQuestion, ActionShowMoreMeasures,
-)
+from actions.answer import ActionAnswerOtherRegion, ActionAnswerPolicyQuestion, ActionShowMoreMeasures
 from actions.followups import (
     ActionShowContacts, ActionShowFigures, ActionShowOriginalText, ActionShowPlatforms,
     ActionShowResponsibleAgency, ActionShowValidity,
 )
+from actions.uncertain import ActionAnswerFallback
 from policies_kb import load_kb
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,118 @@
+"""Turns whose meaning depends on the conversation: low NLU confidence, "out of scope", "what can you do".
+
+The words alone do not decide: "收费吗？" after an answer asks about the measures just shown, and
+"能提供哪些服务？" after an answer about a service station asks about the station, not the assistant.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from policies_kb import KnowledgeBase
+from policies_kb.answers import (
+    CONFIDENT_SCORE, PAGE_SIZE, SUBSTANCE_SCORE, Selection, aspect_of_follow_up, has_substance, is_covered,
+    outside_subject,
+)
+
+from .answer import KBAction, answer_aspect_of_shown, answer_question, say_not_covered
+from .context import latest_text, slot_measures, topics_for_intent
+from .presenter import send_measures
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_TOPIC_CONFIDENCE = 0.2  # below the NLU fallback threshold, a topic this likely still guides the search
+ADDRESSES_ASSISTANT = re.compile(r"你|您|助手|机器人|小助|客服|系统")
+SHORT_FOLLOW_UP = 16  # characters: a longer message is a question of its own
+
+
+def ranked_intents(tracker: Tracker) -> List[Tuple[str, float]]:
+    """The NLU ranking without nlu_fallback: (intent, confidence), best first."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    return [(r.get("name") or "", float(r.get("confidence") or 0.0)) for r in ranking if r.get("name") != "nlu_fallback"]
+
+
+class ActionAnswerOutOfScope(KBAction):
+    """NLU says "out of scope": still a follow-up about an aspect of the last answer (能补多少？), else not covered."""
+
+    def name(self) -> Text:
+        """Action name."""
+        return "action_answer_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """Answer the aspect of the shown measures, or say the documents do not cover it."""
+        kb = self.kb
+        text = latest_text(kb, tracker)
+        aspect = aspect_of_follow_up(kb, text, slot_measures(kb, tracker, "shown_measures"))
+        if aspect and len(text) <= SHORT_FOLLOW_UP * 2:
+            return answer_aspect_of_shown(dispatcher, kb, tracker, aspect)
+        say_not_covered(dispatcher, kb, text)
+        return []
+
+
+class ActionAnswerCapabilities(KBAction):
+    """"能提供哪些服务？": about the measures just shown when there are some and the assistant is not addressed."""
+
+    def name(self) -> Text:
+        """Action name."""
+        return "action_answer_capabilities"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """Restate the shown measures (what they provide), or say what the assistant can do."""
+        kb = self.kb
+        text = latest_text(kb, tracker)
+        shown = slot_measures(kb, tracker, "shown_measures")
+        if shown and text and len(text) <= SHORT_FOLLOW_UP and not ADDRESSES_ASSISTANT.search(text):
+            pending = slot_measures(kb, tracker, "pending_measures")
+            send_measures(dispatcher, kb, Selection(shown, pending, tracker.get_slot("region")),
+                          tracker.get_slot("last_query") or text)
+            return []
+        dispatcher.utter_message(response="utter_capabilities")
+        return []
+
+
+def likely_topics(kb: KnowledgeBase, ranked: List[Tuple[str, float]]) -> Optional[str]:
+    """The KB topics of the most likely topic-family intent, if the NLU gives it some weight."""
+    for name, confidence in ranked[:2]:
+        topics = topics_for_intent(kb, name)
+        if topics and confidence >= FALLBACK_TOPIC_CONFIDENCE:
+            return topics
+    return None
+
+
+class ActionAnswerFallback(KBAction):
+    """Low NLU confidence: answer from the KB when the text and a likely topic point to provisions, else offer options."""
+
+    def name(self) -> Text:
+        """Action name."""
+        return "action_answer_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """Search the KB with the text and answer or offer the best provisions as buttons."""
+        kb = self.kb
+        text = latest_text(kb, tracker)
+        ranked = ranked_intents(tracker)
+        if not text:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        aspect = aspect_of_follow_up(kb, text, slot_measures(kb, tracker, "shown_measures"))
+        if aspect:
+            return answer_aspect_of_shown(dispatcher, kb, tracker, aspect)
+        if outside_subject(kb, text) or "out_of_scope" in [name for name, _ in ranked[:1]]:
+            say_not_covered(dispatcher, kb, text)
+            return []
+        topics = likely_topics(kb, ranked)
+        if not has_substance(kb, text) and not (topics and is_covered(kb, text, topics)):
+            dispatcher.utter_message(response="utter_default")
+            return []
+        hits = kb.search(text, topic_hint=topics, limit=PAGE_SIZE)
+        named = bool(kb.documents_in(text) or kb.platforms_in(text))
+        if hits and (hits[0].score >= CONFIDENT_SCORE or topics or (named and hits[0].score >= SUBSTANCE_SCORE)):
+            return answer_question(dispatcher, kb, tracker, text, topics)
+        buttons = [{"title": hit.measure.title, "payload": hit.measure.title} for hit in hits]
+        dispatcher.utter_message(response="utter_fallback_options", buttons=buttons)
+        return []

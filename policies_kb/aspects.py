@@ -1,0 +1,94 @@
+"""What a question asks about a subject (a fee, a duration, the steps …) and whether a provision states it.
+
+A question such as "专利导航服务收费吗" is about a subject the documents cover (专利导航) and an aspect
+they may not state (a fee). The answer must then say plainly that the documents do not state it and show
+the provisions on the subject as related ones, not as the answer. When a provision does state the aspect,
+it comes first. Detection reads the normalised question; evidence reads the provision's verbatim text, its
+section headings and its structured targets and deadlines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Sequence
+
+from .model import Measure
+
+AWARD = re.compile(r"补贴|补助|资助|贴息|贴费|贴补|报销|减免|奖励|奖补|扶持|支持")
+MONEY = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元|\d+(?:\.\d+)?\s*[%％]")
+
+
+@dataclass(frozen=True)
+class Aspect:
+    """One aspect a question can ask about: how it is asked, what it is called, how a provision states it."""
+
+    id: str
+    label: str  # as the reply names it: 文件没有写明{label}
+    asked: re.Pattern
+    states: Callable[[Measure], bool]
+    unless: Optional[re.Pattern] = None  # a question with these words asks something else
+
+
+def _text(measure: Measure) -> str:
+    """Headings and text of a provision, as one string."""
+    return " ".join([*measure.section_path, measure.title, measure.text])
+
+
+def _sentences_with(measure: Measure, *patterns: re.Pattern) -> bool:
+    """Whether one sentence of the provision matches every pattern."""
+    return any(all(p.search(s) for p in patterns) for s in re.split(r"[。；;]", measure.text))
+
+
+def _pattern(expression: str) -> Callable[[Measure], bool]:
+    """Evidence: the headings or text match a regular expression."""
+    compiled = re.compile(expression)
+    return lambda measure: bool(compiled.search(_text(measure)))
+
+
+ASPECTS: Sequence[Aspect] = (
+    Aspect("contact", "联系人和联系电话", re.compile(r"电话|联系人|联系方式|邮箱|热线|手机号"),
+           _pattern(r"联系人|联系电话|电\s*话|\d{3,4}-\d{7,8}")),
+    Aspect("deadline", "截止时间", re.compile(r"截止|截至|最晚|什么时候(?:之?前|开始|结束)|哪天|几号"),
+           lambda m: bool(m.deadlines) or any(t.deadline for t in m.targets)
+           or bool(re.search(r"\d{4}年\d{1,2}月\d{1,2}日", m.text))),
+    Aspect("duration", "办理所需时间或期限长短", re.compile(
+        r"多久|多长时间|几天|几个月|几年|多少年|多少天|工作日|要等|时长|多快|多少时间|周期多长|期限多长"),
+           _pattern(r"\d+\s*个?(?:工作日|日|天|周|个月)(?:内|以内)|当日办结|即时办结|\d{4}年至\d{4}年|为期")),
+    Aspect("materials", "需要提交的材料", re.compile(r"材料|申请资料|申报资料|提交什么|提交哪些|准备什么|准备哪些|要交什么|交哪些|申报书"),
+           _pattern(r"申报材料|申报书|提交.{0,12}(?:材料|方案)|报送.{0,12}(?:材料|方案)")),
+    Aspect("assessment", "评审方式", re.compile(r"评审|评选|怎么评|如何评|怎么确定|如何确定|怎么选出|遴选"),
+           _pattern(r"评审|评选|遴选|择优")),
+    Aspect("reporting", "报送要求", re.compile(r"报送|总结|每年.{0,6}(?:报|交)|上报|汇报"),
+           _pattern(r"报送|工作总结")),
+    Aspect("conditions", "申请条件", re.compile(
+        r"条件|门槛|资格|有什么要求|有啥要求|要求是什么|哪些要求|认定标准|评选标准|申报标准|够格|够不够|能不能报|能报吗|"
+        r"可以报吗|能不能申报|能申报吗|可以申报吗|哪些城市可以|什么城市可以|哪些单位可以|谁可以|谁能"),
+           _pattern(r"申报条件|应当具备|须具备|具备以下|满足以下|以下条件|下列条件|申报对象")),
+    Aspect("procedure", "具体的申请办理流程", re.compile(
+        r"流程|步骤|手续|程序|怎么申请|如何申请|怎样申请|怎么办理|如何办理|怎么报名|如何报名|怎么申报|如何申报|"
+        r"怎么参加|如何参加|怎么加入|如何加入|怎么操作|去哪申请|在哪申请|在哪里申请|去哪里申请"),
+           _pattern(r"申报材料及程序|申报程序|办理流程|全流程|按程序|推荐|评选|批复|公示")),
+    Aspect("amount", "具体的金额、比例或标准", re.compile(
+        r"补多少|给多少|贴多少|奖多少|多少钱|金额|额度|比例|最高|上限|多少万|几万|补贴标准|资助标准|奖励标准|"
+        r"能拿多少|能贷多少|贷多少|利率|贴息率|费率|多少利息"),
+           lambda m: _sentences_with(m, MONEY, AWARD)),
+    Aspect("fee", "收费标准", re.compile(r"费用|收费|多少钱|要钱|花钱|收钱|交钱|缴费|官费|价格|贵不贵|免费|要不要钱|交多少"),
+           _pattern(r"收费|免费|\d+(?:\.\d+)?\s*元"), unless=AWARD),
+    Aspect("definition", "这个概念的定义", re.compile(r"什么是|是什么意思|啥意思|什么意思|指什么|定义|什么叫|是指|含义|概念"),
+           _pattern(r"是指|指的是|所称|以下简称")),
+)
+BY_ID = {aspect.id: aspect for aspect in ASPECTS}
+
+
+def asked_aspect(question: str) -> Optional[Aspect]:
+    """The aspect a (normalised) question asks about, if any; the first in ASPECTS' order wins."""
+    for aspect in ASPECTS:
+        if aspect.asked.search(question or "") and not (aspect.unless and aspect.unless.search(question)):
+            return aspect
+    return None
+
+
+def stating(aspect: Aspect, measures: Sequence[Measure]) -> List[Measure]:
+    """The provisions that state the aspect."""
+    return [m for m in measures if aspect.states(m)]

@@ -1,0 +1,54 @@
+"""What a question asks about a subject, and whether the provisions state it (policies_kb.aspects)."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies_kb.answers import focus_on_aspect, select
+from policies_kb.aspects import BY_ID, asked_aspect
+
+
+@pytest.mark.parametrize("question, aspect", [
+    ("专利导航服务收费吗", "fee"),
+    ("优先审查一般要多久能批下来", "duration"),
+    ("试点城市申报需要提交哪些材料", "materials"),
+    ("申报试点城市要什么条件", "conditions"),
+    ("开放许可怎么申请", "procedure"),
+    ("贴息能补多少", "amount"),
+    ("什么是专利密集型产品", "definition"),
+    ("维权援助中心电话多少", "contact"),
+    ("试点城市申报什么时候截止", "deadline"),
+    ("上海有没有专利质押贷款贴息", None),
+    ("知识产权保险费用有补贴吗", None),  # a subsidy question, not a fee question
+])
+def test_the_asked_aspect_is_detected(question: str, aspect) -> None:
+    found = asked_aspect(question)
+    assert (found.id if found else None) == aspect
+
+
+def test_the_pilot_city_notice_states_its_conditions_materials_and_deadline(kb) -> None:
+    assert BY_ID["conditions"].states(kb.get("cnipa-condition-1"))
+    assert BY_ID["materials"].states(kb.get("cnipa-procedure-1"))
+    assert BY_ID["deadline"].states(kb.get("cnipa-procedure-2"))
+    assert BY_ID["contact"].states(kb.get("cnipa-contacts"))
+    assert not BY_ID["amount"].states(kb.get("shgov-26"))  # 给予贴息, no figure
+    assert not BY_ID["fee"].states(kb.get("datong-3"))
+
+
+def test_an_unstated_aspect_is_reported_and_a_stated_one_comes_first(kb) -> None:
+    question = "上海专利质押贷款贴息比例是多少"
+    selection, aspect, stated = focus_on_aspect(kb, select(kb, question, region="上海"), question)
+    assert aspect.id == "amount" and not stated and selection.shown
+
+    question = "试点城市申报需要提交什么材料"
+    selection, aspect, stated = focus_on_aspect(kb, select(kb, question), question)
+    assert aspect.id == "materials" and stated
+    assert BY_ID["materials"].states(selection.shown[0])
+
+
+def test_neighbouring_matters_are_not_covered(kb) -> None:
+    from policies_kb.answers import is_covered
+
+    for question in ["商标续展怎么办理", "软件著作权登记要多久", "专利权评价报告怎么申请", "研发费用加计扣除"]:
+        assert not is_covered(kb, kb.normalise(question)), question
+    assert is_covered(kb, "商标品牌建设有什么支持")

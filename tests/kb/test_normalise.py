@@ -1,0 +1,61 @@
+"""Input as people type it (policies_kb.normalise): same-length normalisation on the real KB vocabulary."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from policies_kb.normalise import TextNormaliser, fold_width, load_readings, strip_proposal
+from policies_kb.paths import READINGS_FILE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("專利質押貸款有貼息嗎", "专利质押贷款有贴息吗"),
+    ("海外維權援助", "海外维权援助"),
+    ("ＰＣＴ申請有補貼嗎", "PCT申请有补贴吗"),
+    ("专利质压贷款", "专利质押贷款"),
+    ("为权援助找谁", "维权援助找谁"),
+    ("申抱试点城市", "申报试点城市"),
+])
+def test_questions_are_read_as_the_kb_writes(kb, typed: str, expected: str) -> None:
+    assert kb.normalise(typed) == expected
+
+
+def test_a_proposal_title_keeps_only_its_subject(kb) -> None:
+    out = kb.normalise("關於加強知識產權質押融資的建議")
+    assert out.strip() == "加强知识产权质押融资"
+    assert strip_proposal("关于专利导航的提案") == "  专利导航   "
+    assert strip_proposal("关于专利导航有什么政策") == "关于专利导航有什么政策"
+
+
+def test_every_change_keeps_the_length(kb) -> None:
+    for text in ["", "   ", "關於加強知識產權融資的建議。", "ｈｔｔｐ：／／ａ\u3000b", "我们是刚评上的专精特新小巨人", "后面乾淨"]:
+        assert len(kb.normalise(text)) == len(text)
+    assert fold_width("ＡＢ１\u3000（一）") == "AB1 （一）"
+
+
+def test_real_words_are_not_taken_for_typos(kb) -> None:
+    """Almost no training example changes: the typo rule only joins characters the dictionary leaves alone."""
+    changed = total = 0
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            for line in (item.get("examples") or "").splitlines():
+                text = re.sub(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))", r"\1", re.sub(r"^\s*-\s*", "", line))
+                if text and "intent" in item:
+                    total += 1
+                    changed += kb.normalise(text) != text
+    assert total > 2000
+    assert changed <= total * 0.002
+
+
+def test_a_run_that_reads_like_two_terms_is_left_alone() -> None:
+    readings = load_readings(READINGS_FILE)
+    normaliser = TextNormaliser(["质押", "职业"], readings, segment=list)
+    assert normaliser.fix_typos("质压") == "质押"
+    ambiguous = TextNormaliser(["质押", "指压"], readings, segment=list)
+    assert ambiguous.fix_typos("知鸭") == "知鸭"
