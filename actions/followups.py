@@ -12,10 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from policies_kb import KnowledgeBase, Measure
 from policies_kb.answers import (
     PAGE_SIZE, Selection, agencies_text, clean_text, deadlines_text, figures_text, focus_words, is_covered,
-    names_new_subject, platforms_text, select,
+    names_new_subject, outside_subject, platforms_text, select,
 )
 
-from .answer import KBAction, answer_question
+from policies_kb.aspects import BY_ID, stating
+
+from .answer import KBAction, answer_question, say_not_covered
 from .context import latest_text, message_region, slot_measures
 from .presenter import send_payload
 
@@ -39,21 +41,21 @@ def target_measures(kb: KnowledgeBase, tracker: Tracker) -> Tuple[List[Measure],
     text = latest_text(kb, tracker)
     shown = slot_measures(kb, tracker, "shown_measures")
     explicit = message_region(kb, tracker)
+    last_query = tracker.get_slot("last_query") or ""
+    singled_out = focus_words(kb, text, shown + slot_measures(kb, tracker, "pending_measures")) if shown else []
+    if singled_out and not explicit:
+        return singled_out[:PAGE_SIZE], [SlotSet("shown_measures", [m.id for m in singled_out[:PAGE_SIZE]])], last_query
     if names_new_subject(kb, text, shown):
         region = explicit or tracker.get_slot("region")
         selection = select(kb, text, region=region, region_from_context=not explicit)
         if selection.shown:
             return selection.shown, _selection_events(selection, text, None), text
-    last_query = tracker.get_slot("last_query") or ""
     last_topic = tracker.get_slot("last_topic")
     if explicit and last_query and explicit not in {kb.region_of(m) for m in shown}:
         selection = select(kb, last_query, region=explicit, topic_hint=last_topic)
         if selection.shown:
             events = _selection_events(selection, last_query, last_topic) + [SlotSet("region", explicit)]
             return selection.shown, events, last_query
-    singled_out = focus_words(kb, text, shown + slot_measures(kb, tracker, "pending_measures"))
-    if singled_out:
-        return singled_out[:PAGE_SIZE], [SlotSet("shown_measures", [m.id for m in singled_out[:PAGE_SIZE]])], last_query
     return shown, [], last_query
 
 
@@ -68,15 +70,21 @@ class FollowUpAction(KBAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         """Resolve the measures and show the aspect; with no earlier answer, answer the message as a question."""
         kb = self.kb
+        text = latest_text(kb, tracker)
+        if text and outside_subject(kb, text):
+            say_not_covered(dispatcher, kb, text)
+            return []
         measures, events, query = target_measures(kb, tracker)
         if not measures:
-            text = latest_text(kb, tracker)
             if text and not tracker.get_slot("last_query") and is_covered(kb, text) and kb.search(text, limit=1):
                 return answer_question(dispatcher, kb, tracker, text, None)
             dispatcher.utter_message(response="utter_need_context")
             return events
         shown = self.aspect(dispatcher, kb, measures, tracker)
         send_payload(dispatcher, kb, shown, query, tracker.get_slot("region"))
+        if shown and [m.id for m in shown] != [m.id for m in measures]:  # later follow-ups are about these
+            events = [e for e in events if e.get("name") != "shown_measures"]
+            events.append(SlotSet("shown_measures", [m.id for m in shown]))
         return events
 
 
@@ -93,10 +101,14 @@ class ActionShowResponsibleAgency(FollowUpAction):
         return "action_show_responsible_agency"
 
     def aspect(self, dispatcher, kb, measures, tracker):
-        """One line per measure with its 责任单位."""
+        """One line per measure with its 责任单位, and the contacts a document of theirs lists (找谁/问谁)."""
         for measure in measures:
             dispatcher.utter_message(response="utter_agency_line", **_common(kb, measure))
-        return measures
+        contacts = [m for m in stating(BY_ID["contact"], kb.filter()) if m.document_id in {x.document_id for x in measures}
+                    and m not in measures]
+        for measure in contacts:
+            dispatcher.utter_message(response="utter_contacts", contacts=clean_text(measure), citation=kb.citation(measure))
+        return measures + contacts
 
 
 class ActionShowPlatforms(FollowUpAction):

@@ -11,12 +11,13 @@ import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from policies_kb import KnowledgeBase
 from policies_kb.answers import (
-    CONFIDENT_SCORE, PAGE_SIZE, SUBSTANCE_SCORE, Selection, aspect_of_follow_up, has_substance, is_covered,
-    outside_subject,
+    CONFIDENT_SCORE, PAGE_SIZE, SUBSTANCE_SCORE, Selection, aspect_of_follow_up, focus_words, has_substance,
+    is_covered, outside_subject,
 )
 
 from .answer import KBAction, answer_aspect_of_shown, answer_question, say_not_covered
@@ -99,9 +100,15 @@ class ActionAnswerFallback(KBAction):
         if not text:
             dispatcher.utter_message(response="utter_default")
             return []
-        aspect = aspect_of_follow_up(kb, text, slot_measures(kb, tracker, "shown_measures"))
+        shown = slot_measures(kb, tracker, "shown_measures")
+        aspect = aspect_of_follow_up(kb, text, shown)
         if aspect:
             return answer_aspect_of_shown(dispatcher, kb, tracker, aspect)
+        singled_out = focus_words(kb, text, shown + slot_measures(kb, tracker, "pending_measures")) if shown else []
+        if singled_out and len(text) <= SHORT_FOLLOW_UP and not outside_subject(kb, text):  # 县级市也行?
+            send_measures(dispatcher, kb, Selection(singled_out[:PAGE_SIZE], [], tracker.get_slot("region")),
+                          tracker.get_slot("last_query") or text)
+            return [SlotSet("shown_measures", [m.id for m in singled_out[:PAGE_SIZE]])]
         if outside_subject(kb, text) or "out_of_scope" in [name for name, _ in ranked[:1]]:
             say_not_covered(dispatcher, kb, text)
             return []

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from .aspects import Aspect, asked_aspect, stating
+from .aspects import Aspect, asked_aspect, stating, without_aspect_words
 from .kb import KnowledgeBase, normalise_region
 from .model import Measure
 from .search import TopicHint, as_topics
@@ -19,7 +19,6 @@ from .search import TopicHint, as_topics
 PAGE_SIZE = 3
 SUBSTANCE_SCORE = 15.0  # a search score above which a message clearly names a KB subject
 CONFIDENT_SCORE = 25.0  # a search score at which a low-confidence message is answered directly
-ASPECT_CANDIDATE_SHARE = 0.3  # a match this close to the best may come first when it states the asked aspect
 RELEVANCE_FLOOR = 12.0  # below this, a question that names no topic, agency, platform or document is not covered
 REGION_ORDER = ("上海", "大同", "全国")
 INFERRED_MARK = "（文件未列明责任单位，据条文推定）"
@@ -217,7 +216,10 @@ def aspect_of_follow_up(kb: KnowledgeBase, text: str, shown: Sequence[Measure]) 
     if not shown or not text or kb.neighbours_in(text) or kb.other_places_in(text):
         return None
     aspect = asked_aspect(text)
-    if aspect is None or names_new_subject(kb, text, shown):
+    if aspect is None or not aspect.reports_absence:
+        return None
+    rest = without_aspect_words(aspect, text)
+    if names_new_subject(kb, rest, shown) and not focus_words(kb, rest, shown):
         return None
     return aspect
 
@@ -272,21 +274,20 @@ def focus_on_aspect(kb: KnowledgeBase, selection: Selection, question: str, topi
                     ) -> tuple[Selection, Optional[Aspect], bool]:
     """The selection with the provisions that state the asked aspect first; the aspect; whether any states it.
 
-    Candidates are the answer's own measures and, in the same regions, the question's other good matches
-    (score at least ASPECT_CANDIDATE_SHARE of the best): 申报要满足什么条件 puts 申报条件 first.
+    Candidates are the answer's first measures and the question's other matches in the same documents;
+    those whose heading states the aspect come first: 申报要满足什么条件 puts 申报条件 first.
     """
     aspect = asked_aspect(question)
     if aspect is None or not selection.shown:
         return selection, aspect, True
     pool = selection.shown + selection.remaining
-    regions = {kb.region_of(m) for m in selection.shown}
-    hits = kb.search(question, topic_hint=topic_hint, limit=30)
-    top = hits[0].score if hits else 0.0
-    wider = [h.measure for h in hits
-             if h.score >= ASPECT_CANDIDATE_SHARE * top and kb.region_of(h.measure) in regions and h.measure not in pool]
-    stated = stating(aspect, pool[: 2 * PAGE_SIZE] + wider)
+    documents = {m.document_id for m in selection.shown}
+    first = pool[: 2 * PAGE_SIZE]
+    wider = [h.measure for h in kb.search(question, topic_hint=topic_hint, limit=60)
+             if h.measure.document_id in documents and h.measure not in first]
+    stated = stating(aspect, first + wider)
     if not stated:
-        return selection, aspect, False
+        return selection, aspect, not aspect.reports_absence
     ordered = stated + [m for m in pool if m not in stated]
     limit = len(selection.shown)
     return Selection(ordered[:limit], ordered[limit:], selection.region, selection.region_relaxed), aspect, True

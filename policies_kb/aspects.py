@@ -10,7 +10,7 @@ section headings and its structured targets and deadlines.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, List, Optional, Sequence
 
 from .model import Measure
@@ -28,6 +28,7 @@ class Aspect:
     asked: re.Pattern
     states: Callable[[Measure], bool]
     unless: Optional[re.Pattern] = None  # a question with these words asks something else
+    reports_absence: bool = True  # False: only puts the provisions that state it first, never "not stated"
 
 
 def _text(measure: Measure) -> str:
@@ -47,11 +48,13 @@ def _pattern(expression: str) -> Callable[[Measure], bool]:
 
 
 ASPECTS: Sequence[Aspect] = (
-    Aspect("contact", "联系人和联系电话", re.compile(r"电话|联系人|联系方式|邮箱|热线|手机号"),
+    Aspect("contact", "联系人和联系电话", re.compile(r"电话(?!问|咨询|来问)|联系人|联系方式|邮箱|热线|手机号"),
            _pattern(r"联系人|联系电话|电\s*话|\d{3,4}-\d{7,8}")),
     Aspect("deadline", "截止时间", re.compile(r"截止|截至|最晚|什么时候(?:之?前|开始|结束)|哪天|几号"),
            lambda m: bool(m.deadlines) or any(t.deadline for t in m.targets)
            or bool(re.search(r"\d{4}年\d{1,2}月\d{1,2}日", m.text))),
+    Aspect("hours", "服务或办公时间", re.compile(r"几点|服务时间|开放时间|办公时间|上班时间|营业时间|周末"),
+           _pattern(r"\d{1,2}[:：]\d{2}|\d{1,2}点|周一|工作日")),
     Aspect("duration", "办理所需时间或期限长短", re.compile(
         r"多久|多长时间|几天|几个月|几年|多少年|多少天|工作日|要等|时长|多快|多少时间|周期多长|期限多长"),
            _pattern(r"\d+\s*个?(?:工作日|日|天|周|个月)(?:内|以内)|当日办结|即时办结|\d{4}年至\d{4}年|为期")),
@@ -61,9 +64,16 @@ ASPECTS: Sequence[Aspect] = (
            _pattern(r"评审|评选|遴选|择优")),
     Aspect("reporting", "报送要求", re.compile(r"报送|总结|每年.{0,6}(?:报|交)|上报|汇报"),
            _pattern(r"报送|工作总结")),
+    Aspect("applicants", "适用对象", re.compile(
+        r"哪些城市可以|什么城市可以|哪些单位可以|哪些企业可以|什么企业可以|谁可以|谁能|能不能报|能报吗|可以报吗|能不能申报|"
+        r"能申报吗|可以申报吗|也行吗|也能报|适用于哪|面向哪些|申报对象|适用对象"),
+           _pattern(r"申报对象|对象为|适用于|面向")),
+    Aspect("tasks", "工作内容", re.compile(r"开展哪些工作|要干哪些|要做哪些|做哪些事|干什么|试点内容|主要任务|重点任务|要做什么|哪些工作"),
+           _pattern(r"试点内容|工作内容|主要任务|重点任务"), reports_absence=False),
+    Aspect("support", "支持措施", re.compile(r"实惠|好处|福利|优惠|政策支撑|配套支持|能得到什么|有啥支持|有什么支持"),
+           _pattern(r"政策支撑|支持政策"), reports_absence=False),
     Aspect("conditions", "申请条件", re.compile(
-        r"条件|门槛|资格|有什么要求|有啥要求|要求是什么|哪些要求|认定标准|评选标准|申报标准|够格|够不够|能不能报|能报吗|"
-        r"可以报吗|能不能申报|能申报吗|可以申报吗|哪些城市可以|什么城市可以|哪些单位可以|谁可以|谁能"),
+        r"条件|门槛|资格|有什么要求|有啥要求|要求是什么|哪些要求|认定标准|评选标准|申报标准|够格|够不够"),
            _pattern(r"申报条件|应当具备|须具备|具备以下|满足以下|以下条件|下列条件|申报对象")),
     Aspect("procedure", "具体的申请办理流程", re.compile(
         r"流程|步骤|手续|程序|怎么申请|如何申请|怎样申请|怎么办理|如何办理|怎么报名|如何报名|怎么申报|如何申报|"
@@ -81,14 +91,38 @@ ASPECTS: Sequence[Aspect] = (
 BY_ID = {aspect.id: aspect for aspect in ASPECTS}
 
 
+RELAYED = re.compile(r"^.{0,40}?(?:来电|打电话|电话|咨询|问)[^：:]{0,6}[：:]")
+
+
+def question_part(text: str) -> str:
+    """The question itself, without a relaying clerk's frame (有个企业打电话问：…, 来电：…)."""
+    return RELAYED.sub("", text or "", count=1)
+
+
 def asked_aspect(question: str) -> Optional[Aspect]:
     """The aspect a (normalised) question asks about, if any; the first in ASPECTS' order wins."""
+    question = question_part(question)
     for aspect in ASPECTS:
-        if aspect.asked.search(question or "") and not (aspect.unless and aspect.unless.search(question)):
+        if aspect.asked.search(question) and not (aspect.unless and aspect.unless.search(question)):
             return aspect
     return None
 
 
+def without_aspect_words(aspect: Aspect, text: str) -> str:
+    """The text with the words that ask the aspect blanked (能补多少 → 能补 …): what is left names the subject."""
+    return aspect.asked.sub(" ", question_part(text))
+
+
 def stating(aspect: Aspect, measures: Sequence[Measure]) -> List[Measure]:
-    """The provisions that state the aspect."""
-    return [m for m in measures if aspect.states(m)]
+    """The provisions that state the aspect: those whose own title states it first, then those under a heading
+    that does, then the rest (申报对象 before a procedure that mentions 符合申报条件), each group in the given order."""
+    found = [m for m in measures if aspect.states(m)]
+    titled = [m for m in found if aspect.states(_heading_only(m, keep_sections=False))]
+    headed = [m for m in found if m not in titled and aspect.states(_heading_only(m, keep_sections=True))]
+    return titled + headed + [m for m in found if m not in titled and m not in headed]
+
+
+def _heading_only(measure: Measure, keep_sections: bool) -> Measure:
+    """The measure with its text left out (and its section headings too, unless kept): to test its headings alone."""
+    return replace(measure, text="", deadlines=(), targets=(),
+                   section_path=measure.section_path if keep_sections else ())

@@ -35,20 +35,38 @@ def distinctive_title_words(kb: Any) -> Dict[str, List[str]]:
     return out
 
 
+def without_issuers(kb: Any, text: str) -> str:
+    """The text with the issuers' names blanked: 上海市知识产权局 does not speak of a title with 知识产权局 in it."""
+    for name in sorted({n for doc in kb.documents.values() for issuer in doc.issuers
+                        for a in [kb.resolve_agency(issuer)] if a for n in a.names()}, key=len, reverse=True):
+        text = text.replace(name, " " * len(name))
+    return text
+
+
+def title_words_named(masked: str, words: List[str]) -> List[str]:
+    """The distinctive title words a text contains, not counting one inside another (专精特新 in 专精特新中小企业)."""
+    found = [w for w in words if w in masked]
+    return [w for w in found if not any(w != other and w in other for other in found)]
+
+
 def document_scores(kb: Any, text: str, distinctive: Dict[str, List[str]]) -> Dict[str, int]:
-    """How strongly the text describes each document (0 when it does not speak of a document at all)."""
-    if not text or not DOCUMENT_NOUN.search(text):
+    """How strongly the text describes each document (0 when it does not speak of a document at all).
+
+    It speaks of a document when it says 意见/通知/方案/文件 …, or names two words only one title has
+    (战略推进工程 … 试点城市).
+    """
+    if not text:
+        return {}
+    masked = without_issuers(kb, text)
+    if not DOCUMENT_NOUN.search(text) and not any(
+            len(title_words_named(masked, words)) >= 2 for words in distinctive.values()):
         return {}
     agency_ids = {a.id for a in kb.agencies_in(text)}
     years = set(YEAR.findall(text))
     region = kb.region_in(text)
-    masked = text  # the issuers' names blanked: 上海市知识产权局 does not speak of a title with 知识产权局 in it
-    for name in sorted({n for doc in kb.documents.values() for issuer in doc.issuers
-                        for a in [kb.resolve_agency(issuer)] if a for n in a.names()}, key=len, reverse=True):
-        masked = masked.replace(name, " " * len(name))
     scores: Dict[str, int] = {}
     for doc_id, doc in kb.documents.items():
-        score = WEIGHTS["title"] * sum(1 for w in distinctive.get(doc_id, ()) if w in masked)
+        score = WEIGHTS["title"] * len(title_words_named(masked, distinctive.get(doc_id, [])))
         issuers = {a.id for name in doc.issuers for a in [kb.resolve_agency(name)] if a}
         if issuers & agency_ids:
             score += WEIGHTS["issuer"]
@@ -71,4 +89,9 @@ def described_documents(kb: Any, text: str, distinctive: Dict[str, List[str]]) -
     ranked: Sequence = sorted(scores.items(), key=lambda item: -item[1])
     best_id, best = ranked[0]
     second = ranked[1][1] if len(ranked) > 1 else 0
-    return [best_id] if best >= MIN_SCORE and best > second else []
+    if best >= MIN_SCORE and best > second:
+        return [best_id]
+    # a word only this document's title has (试点城市 …的文件), and nothing pointing elsewhere
+    masked = without_issuers(kb, text)
+    named_by_title = any(word in masked for word in distinctive.get(best_id, ()))
+    return [best_id] if named_by_title and second == 0 else []

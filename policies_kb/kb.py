@@ -195,8 +195,25 @@ class KnowledgeBase:
         agency_ids = [a.id for a in self.agencies_in(query, normalise_region(region) if region else None)]
         beneficiaries = [word for word in BENEFICIARY_WORDS if word in query]
         lexical = REGION_NAMES.sub(" ", query) if platform_ids or REGION_NAMES.sub("", query).strip() else query
+        if documents:
+            lexical = self._without_title_words(lexical, documents)
         return self.index.search(lexical, candidates, topic_hint=topic_hint, platform_ids=platform_ids,
                                  agency_ids=agency_ids, beneficiary_terms=beneficiaries, limit=limit)
+
+    def _without_title_words(self, query: str, documents: Sequence[str]) -> str:
+        """A question scoped to documents, without the words of their titles and 文号 (every candidate shares
+        them): what is left tells their provisions apart. The question itself when nothing would be left."""
+        words = set()
+        for doc_id in documents:
+            doc = self.documents[doc_id]
+            words.update(self.tokenizer.words(f"{doc.title} {doc.short_title} {doc.doc_number or ''}"))
+            words.update((f"{doc.date.year}年", str(doc.date.year)))
+        reduced = query
+        for word in sorted(words, key=len, reverse=True):
+            if len(word) >= 2:
+                reduced = reduced.replace(word, " ")
+        weights, _ = self.index.query_weights(reduced)
+        return reduced if any(len(term) >= 2 and self.index.has_term(term) for term in weights) else query
 
     def warm_up(self) -> None:
         """Build the tokenizer, the index and the normaliser now rather than on the first question."""

@@ -230,6 +230,11 @@ class SearchIndex:
                 variant_words += self.tokenizer.words(variant)
         return self.tokenizer.words(query), canonical_words, variant_words
 
+    def has_term(self, term: str) -> bool:
+        """Whether any measure has the term (after build)."""
+        self.build()
+        return term in self._postings
+
     def query_topics(self, query: str) -> Set[str]:
         """Topics whose signal terms the query contains (after synonym expansion)."""
         expanded = query + " " + " ".join(c for v, c in self._variants if v in query)
