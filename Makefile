@@ -80,8 +80,9 @@ test-fast: $(VENV)/.installed ## Unit tests only (no servers, no browser)
 	$(PYTEST) -q -m "not stack and not browser and not prod"
 
 FOLDS ?= 5
-eval: install $(MODEL) ## NLU cross-validation (FOLDS=5) and answer accuracy on tests/eval vs a BM25 baseline
+eval: install $(MODEL) ## NLU cross-validation (FOLDS=5), answers on tests/eval and on the blind held-out dev split, vs BM25
 	$(PY) -m evaluation.run_eval --folds $(FOLDS)
+	$(PY) -m evaluation.run_heldout --split dev
 
 bench: install $(MODEL) ## Latency, throughput and memory benchmark (results/bench/)
 	$(PY) -m bench.run_bench

@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from policies_kb import KnowledgeBase
+from policies_kb import KnowledgeBase, Measure
 from policies_kb.answers import (
     PAGE_SIZE, Selection, aspect_of_follow_up, focus_on_aspect, has_substance,
     is_covered, outside_subject, select, stating,
@@ -51,7 +51,7 @@ def answer_aspect_of_shown(dispatcher: CollectingDispatcher, kb: KnowledgeBase, 
     shown = slot_measures(kb, tracker, "shown_measures")
     pending = slot_measures(kb, tracker, "pending_measures")
     query = tracker.get_slot("last_query") or ""
-    stated = stating(aspect, shown + pending[:PAGE_SIZE])
+    stated = stating(aspect, shown + pending[:PAGE_SIZE]) or stating(aspect, same_documents(kb, shown, query))
     region = tracker.get_slot("region")
     if stated:
         send_measures(dispatcher, kb, Selection(stated[:PAGE_SIZE], [], region), query)
@@ -59,6 +59,13 @@ def answer_aspect_of_shown(dispatcher: CollectingDispatcher, kb: KnowledgeBase, 
     dispatcher.utter_message(response="utter_aspect_not_stated", aspect=aspect.label)
     send_measures(dispatcher, kb, Selection(shown, pending, region), query, related=True)
     return []
+
+
+def same_documents(kb: KnowledgeBase, shown: List[Measure], query: str) -> List[Measure]:
+    """The other provisions of the shown measures' documents, best match of the last question first."""
+    documents = {m.document_id for m in shown}
+    ranked = [h.measure for h in kb.search(query, limit=60) if h.measure.document_id in documents] if query else []
+    return [m for m in ranked if m not in shown]
 
 
 def say_not_covered(dispatcher: CollectingDispatcher, kb: KnowledgeBase, text: str) -> None:

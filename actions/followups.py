@@ -11,13 +11,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from policies_kb import KnowledgeBase, Measure
 from policies_kb.answers import (
-    PAGE_SIZE, Selection, agencies_text, clean_text, deadlines_text, figures_text, focus_words, is_covered,
+    PAGE_SIZE, Selection, agencies_text, aspect_of_follow_up, clean_text, deadlines_text, figures_text, focus_words, is_covered,
     names_new_subject, outside_subject, platforms_text, select,
 )
 
 from policies_kb.aspects import BY_ID, stating
 
-from .answer import KBAction, answer_question, say_not_covered
+from .answer import KBAction, answer_aspect_of_shown, answer_question, same_documents, say_not_covered
 from .context import latest_text, message_region, slot_measures
 from .presenter import send_payload
 
@@ -60,7 +60,13 @@ def target_measures(kb: KnowledgeBase, tracker: Tracker) -> Tuple[List[Measure],
 
 
 class FollowUpAction(KBAction):
-    """A follow-up: find the measures in question, then show one aspect of each."""
+    """A follow-up: find the measures in question, then show one aspect of each.
+
+    A message that asks another aspect the documents may not state (这个具体怎么申请？ read as "original
+    text") is answered as that aspect of the measures shown: stated, or said not stated.
+    """
+
+    handles: frozenset = frozenset()  # the asked aspects (policies_kb.aspects) this action itself answers
 
     @abstractmethod
     def aspect(self, dispatcher: CollectingDispatcher, kb: KnowledgeBase, measures: List[Measure],
@@ -74,6 +80,9 @@ class FollowUpAction(KBAction):
         if text and outside_subject(kb, text):
             say_not_covered(dispatcher, kb, text)
             return []
+        aspect = aspect_of_follow_up(kb, text, slot_measures(kb, tracker, "shown_measures"))
+        if aspect and aspect.id not in self.handles:
+            return answer_aspect_of_shown(dispatcher, kb, tracker, aspect)
         measures, events, query = target_measures(kb, tracker)
         if not measures:
             if text and not tracker.get_slot("last_query") and is_covered(kb, text) and kb.search(text, limit=1):
@@ -146,6 +155,8 @@ class ActionShowOriginalText(FollowUpAction):
 class ActionShowFigures(FollowUpAction):
     """有没有具体的目标数字？"""
 
+    handles = frozenset({"amount"})
+
     def name(self) -> Text:
         """Action name."""
         return "action_show_figures"
@@ -169,12 +180,18 @@ class ActionShowFigures(FollowUpAction):
 class ActionShowValidity(FollowUpAction):
     """截止到什么时候？现在还有效吗？"""
 
+    handles = frozenset({"deadline", "duration"})
+
     def name(self) -> Text:
         """Action name."""
         return "action_show_validity"
 
     def aspect(self, dispatcher, kb, measures, tracker):
-        """Validity note and stated deadlines of each measure."""
+        """Validity note and stated deadlines of each measure (those of the documents' dated provisions first
+        when the measures themselves state none: 截止到什么时候 after 申报对象)."""
+        if not any(m.deadlines for m in measures):
+            dated = [m for m in same_documents(kb, measures, tracker.get_slot("last_query") or "") if m.deadlines]
+            measures = dated[:1] + measures
         for measure in measures:
             note = kb.validity_note(measure) or kb.document(measure).validity_note
             stated = deadlines_text(measure)
@@ -185,6 +202,8 @@ class ActionShowValidity(FollowUpAction):
 
 class ActionShowContacts(FollowUpAction):
     """联系人电话多少？"""
+
+    handles = frozenset({"contact"})
 
     def name(self) -> Text:
         """Action name."""

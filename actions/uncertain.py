@@ -20,7 +20,13 @@ from policies_kb.answers import (
     is_covered, outside_subject,
 )
 
-from .answer import KBAction, answer_aspect_of_shown, answer_question, say_not_covered
+from .answer import (
+    ActionAnswerOtherRegion, ActionShowMoreMeasures, KBAction, answer_aspect_of_shown, answer_question, say_not_covered,
+)
+from .followups import (
+    ActionShowContacts, ActionShowFigures, ActionShowOriginalText, ActionShowPlatforms, ActionShowResponsibleAgency,
+    ActionShowValidity,
+)
 from .context import latest_text, slot_measures, topics_for_intent
 from .presenter import send_measures
 
@@ -29,6 +35,12 @@ logger = logging.getLogger(__name__)
 FALLBACK_TOPIC_CONFIDENCE = 0.2  # below the NLU fallback threshold, a topic this likely still guides the search
 ADDRESSES_ASSISTANT = re.compile(r"你|您|助手|机器人|小助|客服|系统")
 SHORT_FOLLOW_UP = 16  # characters: a longer message is a question of its own
+FOLLOW_UP_ACTIONS = {
+    "ask_responsible_agency": ActionShowResponsibleAgency, "ask_platform": ActionShowPlatforms,
+    "ask_original_text": ActionShowOriginalText, "ask_figures": ActionShowFigures,
+    "ask_deadline_validity": ActionShowValidity, "ask_contacts": ActionShowContacts,
+    "ask_more": ActionShowMoreMeasures, "ask_other_region": ActionAnswerOtherRegion,
+}
 
 
 def ranked_intents(tracker: Tracker) -> List[Tuple[str, float]]:
@@ -51,6 +63,9 @@ class ActionAnswerOutOfScope(KBAction):
         aspect = aspect_of_follow_up(kb, text, slot_measures(kb, tracker, "shown_measures"))
         if aspect and len(text) <= SHORT_FOLLOW_UP * 2:
             return answer_aspect_of_shown(dispatcher, kb, tracker, aspect)
+        follow_up = follow_up_action(kb, tracker, text, ranked_intents(tracker)[1:3])
+        if follow_up is not None:  # 找谁？ read as out of scope, with a follow-up intent next
+            return await follow_up.run(dispatcher, tracker, domain)
         say_not_covered(dispatcher, kb, text)
         return []
 
@@ -74,6 +89,19 @@ class ActionAnswerCapabilities(KBAction):
             return []
         dispatcher.utter_message(response="utter_capabilities")
         return []
+
+
+def follow_up_action(kb: KnowledgeBase, tracker: Tracker, text: str, candidates: List[Tuple[str, float]]
+                     ) -> Optional[KBAction]:
+    """The follow-up action for a short message the NLU is unsure of, when there is an answer to follow up on
+    and one of the candidate intents is a follow-up intent it gives some weight."""
+    if len(text) > SHORT_FOLLOW_UP or not slot_measures(kb, tracker, "shown_measures") or outside_subject(kb, text):
+        return None
+    for name, confidence in candidates:
+        action = FOLLOW_UP_ACTIONS.get(name)
+        if action is not None and confidence >= FALLBACK_TOPIC_CONFIDENCE:
+            return action(lambda: kb)
+    return None
 
 
 def likely_topics(kb: KnowledgeBase, ranked: List[Tuple[str, float]]) -> Optional[str]:
@@ -109,16 +137,20 @@ class ActionAnswerFallback(KBAction):
             send_measures(dispatcher, kb, Selection(singled_out[:PAGE_SIZE], [], tracker.get_slot("region")),
                           tracker.get_slot("last_query") or text)
             return [SlotSet("shown_measures", [m.id for m in singled_out[:PAGE_SIZE]])]
+        follow_up = follow_up_action(kb, tracker, text, ranked[:1])
+        if follow_up is not None:
+            return await follow_up.run(dispatcher, tracker, domain)
         if outside_subject(kb, text) or "out_of_scope" in [name for name, _ in ranked[:1]]:
             say_not_covered(dispatcher, kb, text)
             return []
         topics = likely_topics(kb, ranked)
-        if not has_substance(kb, text) and not (topics and is_covered(kb, text, topics)):
+        substance = has_substance(kb, text)
+        if not substance and not (topics and is_covered(kb, text, topics)):
             dispatcher.utter_message(response="utter_default")
             return []
         hits = kb.search(text, topic_hint=topics, limit=PAGE_SIZE)
-        named = bool(kb.documents_in(text) or kb.platforms_in(text))
-        if hits and (hits[0].score >= CONFIDENT_SCORE or topics or (named and hits[0].score >= SUBSTANCE_SCORE)):
+        named = bool(kb.documents_in(text))  # a document named: its best provision is the answer to show
+        if hits and (hits[0].score >= CONFIDENT_SCORE or topics or named or (substance and hits[0].score >= SUBSTANCE_SCORE)):
             return answer_question(dispatcher, kb, tracker, text, topics)
         buttons = [{"title": hit.measure.title, "payload": hit.measure.title} for hit in hits]
         dispatcher.utter_message(response="utter_fallback_options", buttons=buttons)

@@ -1,0 +1,86 @@
+"""Turns whose meaning depends on the conversation (actions.uncertain, the follow-ups and answer_question):
+real trackers, the real domain and the real KB."""
+
+from __future__ import annotations
+
+from actions.answer import ActionAnswerOtherRegion, ActionAnswerPolicyQuestion
+from actions.followups import ActionShowOriginalText, ActionShowResponsibleAgency, ActionShowValidity
+from actions.uncertain import ActionAnswerCapabilities, ActionAnswerFallback, ActionAnswerOutOfScope
+
+from test_actions import domain, kb, payload_ids, responses, run, slots_of, tracker  # noqa: F401 (fixtures)
+
+FINANCING = {"shown_measures": ["shgov-26", "shipa-11", "shgov-25"], "pending_measures": ["shgov-27"],
+             "last_query": "上海专利质押贷款贴息", "region": "上海", "last_topic": "financing"}
+
+
+def test_an_aspect_of_the_last_answer_is_said_not_stated_and_the_measures_restated(kb, domain) -> None:
+    messages, _ = run(ActionAnswerOutOfScope(lambda: kb), tracker("能补多少？", "out_of_scope", slots=FINANCING), domain)
+    assert responses(messages)[:2] == ["utter_aspect_not_stated", "utter_answer_intro_related"]
+    assert set(payload_ids(messages)) >= {"shgov-26", "shipa-11"}
+
+
+def test_out_of_scope_without_context_cites_nothing(kb, domain) -> None:
+    messages, _ = run(ActionAnswerOutOfScope(lambda: kb), tracker("能补多少？", "out_of_scope"), domain)
+    assert responses(messages) == ["utter_not_covered"] and not payload_ids(messages)
+
+
+def test_another_places_policy_is_not_covered_and_named(kb, domain) -> None:
+    for text, action in [("深圳对专利质押贷款有贴息吗", ActionAnswerPolicyQuestion),
+                         ("那北京有没有类似的政策？", ActionAnswerOtherRegion)]:
+        messages, _ = run(action(lambda: kb), tracker(text, "ask_financing", slots=FINANCING), domain)
+        assert responses(messages) == ["utter_place_not_covered"], text
+        assert not payload_ids(messages)
+
+
+def test_a_neighbouring_matter_is_not_covered(kb, domain) -> None:
+    messages, _ = run(ActionAnswerPolicyQuestion(lambda: kb), tracker("商标续展要交多少钱", "ask_trademarks_gi"), domain)
+    assert responses(messages) == ["utter_not_covered"]
+
+
+def test_what_services_after_an_answer_is_about_the_answer(kb, domain) -> None:
+    slots = {"shown_measures": ["shgov-24"], "last_query": "科创板拟上市企业知识产权服务站"}
+    messages, _ = run(ActionAnswerCapabilities(lambda: kb), tracker("能提供哪些服务？", "ask_capabilities", slots=slots), domain)
+    assert payload_ids(messages) == ["shgov-24"]
+    messages, _ = run(ActionAnswerCapabilities(lambda: kb), tracker("你能提供哪些服务？", "ask_capabilities", slots=slots), domain)
+    assert responses(messages) == ["utter_capabilities"]
+
+
+def test_a_follow_up_intent_with_no_earlier_answer_is_answered_as_a_question(kb, domain) -> None:
+    messages, _ = run(ActionAnswerOtherRegion(lambda: kb),
+                      tracker("上海有没有能按行业查专利资料的数据库？", "ask_other_region"), domain)
+    assert "shipa-19" in payload_ids(messages)
+
+
+def test_a_word_of_one_shown_measure_singles_it_out(kb, domain) -> None:
+    slots = {"shown_measures": ["cnipa-pilot-6", "cnipa-pilot-4", "cnipa-pilot-5"], "last_query": "试点城市要开展哪些工作"}
+    messages, events = run(ActionShowOriginalText(lambda: kb), tracker("托管那块原文怎么写的", "ask_original_text", slots=slots), domain)
+    assert payload_ids(messages) == ["cnipa-pilot-4"]
+    assert slots_of(events)["shown_measures"] == ["cnipa-pilot-4"]
+
+
+def test_a_region_named_in_a_follow_up_switches_the_measures(kb, domain) -> None:
+    slots = {"shown_measures": ["datong-5"], "last_query": "专利密集型产品备案", "region": "大同"}
+    messages, events = run(ActionShowValidity(lambda: kb), tracker("那上海的呢，截止到什么时候", "ask_deadline_validity",
+                                                                     slots=slots), domain)
+    assert payload_ids(messages) and all(i.startswith(("shgov", "shipa")) for i in payload_ids(messages))
+    assert slots_of(events)["region"] == "上海"
+
+
+def test_who_to_ask_adds_the_documents_contacts(kb, domain) -> None:
+    slots = {"shown_measures": ["cnipa-pilot-5"], "last_query": "试点城市公共服务"}
+    messages, _ = run(ActionShowResponsibleAgency(lambda: kb), tracker("问谁？", "ask_responsible_agency", slots=slots), domain)
+    assert "cnipa-contacts" in payload_ids(messages)
+
+
+def test_a_deadline_follow_up_finds_the_documents_dated_provision(kb, domain) -> None:
+    slots = {"shown_measures": ["cnipa-applicants"], "last_query": "试点城市申报对象"}
+    messages, _ = run(ActionShowValidity(lambda: kb), tracker("截止到什么时候？", "ask_deadline_validity", slots=slots), domain)
+    assert payload_ids(messages)[0] == "cnipa-procedure-2"
+
+
+def test_a_likely_topic_lets_a_paraphrase_through_the_fallback(kb, domain) -> None:
+    message = tracker("专利 闲着 租给 别人用", "nlu_fallback")
+    message.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.45},
+                                                {"name": "ask_licensing_and_trading", "confidence": 0.4}]
+    messages, _ = run(ActionAnswerFallback(lambda: kb), message, domain)
+    assert {"shipa-10", "shgov-9", "datong-4"} & set(payload_ids(messages))
