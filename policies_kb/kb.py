@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from . import scope
 from .docref import described_documents, distinctive_title_words
 from .loader import KBValidationError, load_registry, validate
 from .model import Agency, Document, Measure, Platform, Registry, Topic
@@ -153,14 +154,11 @@ class KnowledgeBase:
 
     def neighbours_in(self, text: str) -> List[str]:
         """Terms of IP matters the documents do not cover (商标续展, 软件著作权 …) that a question names."""
-        return [term for term in self.registry.neighbours if term in (text or "")]
+        return scope.neighbours_in(self, text or "")
 
     def other_places_in(self, text: str) -> List[str]:
         """Places outside the documents' regions that a question names, when it names none of theirs."""
-        text = self.mask_names(text or "")
-        if self.region_in(text) or any(word in text for word in self.registry.shared_scope):
-            return []
-        return [place for place in self.registry.other_places if place in text]
+        return scope.other_places_in(self, text or "")
 
     def region_in(self, text: str) -> Optional[str]:
         """The region a question names, not counting words inside agency or platform names."""

@@ -5,7 +5,7 @@ position found in the normalised text (an NLU entity) holds in the original as w
 users always come from the KB, never from the normalised question.
 
 - Traditional characters become simplified ones (OpenCC ``t2s``).
-- Full-width letters, digits and the ideographic space become their ASCII forms.
+- Full-width letters, digits and the ideographic space become their ASCII forms; 五年 becomes 5年.
 - A proposal-style title, 关于…的建议/提案/议案, keeps only its subject.
 - A pinyin-input typo of a KB term (质压 for 质押, 专例 for 专利) becomes the term: a run of characters
   that the dictionary leaves as single characters and that reads like exactly one term of the
@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 PROPOSAL = re.compile(r"^(\s*关于)(.{2,}?)((?:的)?(?:建议|提案|议案)[。.!！]?\s*)$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
+SMALL_NUMBER_YEARS = re.compile(r"(?<![十百千万零〇两一二三四五六七八九])([一二三四五六七八九])(?=年)")
+DIGITS = dict(zip("一二三四五六七八九", "123456789"))
 MAX_TERM = 10
 TERMS = ""  # the key under which a trie node keeps the terms that end there
 
@@ -42,6 +44,11 @@ def fold_width(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def arabic_years(text: str) -> str:
+    """五年 → 5年, as the documents write periods (授权超过5年); one character for one."""
+    return SMALL_NUMBER_YEARS.sub(lambda m: DIGITS[m.group(1)], text)
 
 
 def strip_proposal(text: str) -> str:
@@ -138,7 +145,7 @@ class TextNormaliser:
         """The normalised text, as long as the original."""
         if not text:
             return text or ""
-        out = self.fix_typos(strip_proposal(fold_width(self.to_simplified(text))))
+        out = self.fix_typos(strip_proposal(arabic_years(fold_width(self.to_simplified(text)))))
         if len(out) != len(text):  # every step keeps the length; never hand back a shifted text
             logger.warning("normalisation changed the length; original text kept")
             return text

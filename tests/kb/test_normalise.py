@@ -59,3 +59,9 @@ def test_a_run_that_reads_like_two_terms_is_left_alone() -> None:
     assert normaliser.fix_typos("质压") == "质押"
     ambiguous = TextNormaliser(["质押", "指压"], readings, segment=list)
     assert ambiguous.fix_typos("知鸭") == "知鸭"
+
+
+def test_small_numbers_of_years_are_written_as_the_documents_do(kb) -> None:
+    assert kb.normalise("授权五年没实施") == "授权5年没实施"
+    assert kb.normalise("十五年前") == "十五年前"
+    assert kb.normalise("2017年") == "2017年"
