@@ -62,10 +62,11 @@ def answer_aspect_of_shown(dispatcher: CollectingDispatcher, kb: KnowledgeBase, 
 
 
 def same_documents(kb: KnowledgeBase, shown: List[Measure], query: str) -> List[Measure]:
-    """The other provisions of the shown measures' documents, best match of the last question first."""
+    """The other provisions of the shown measures' documents on their topics, best match of the last question first."""
     documents = {m.document_id for m in shown}
+    topics = {topic for m in shown for topic in m.topics}
     ranked = [h.measure for h in kb.search(query, limit=60) if h.measure.document_id in documents] if query else []
-    return [m for m in ranked if m not in shown]
+    return [m for m in ranked if m not in shown and topics.intersection(m.topics)]
 
 
 def say_not_covered(dispatcher: CollectingDispatcher, kb: KnowledgeBase, text: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -22,6 +23,7 @@ from .context import latest_text, message_region, slot_measures
 from .presenter import send_payload
 
 CONTACTS_ID = "cnipa-contacts"
+WHOM_TO_CONTACT = re.compile(r"找谁|问谁|咨询谁|联系谁|打给谁|打哪个|找哪个人|找什么人")
 
 
 def _selection_events(selection: Selection, query: str, topic: Optional[str]) -> List[Dict[Text, Any]]:
@@ -110,9 +112,12 @@ class ActionShowResponsibleAgency(FollowUpAction):
         return "action_show_responsible_agency"
 
     def aspect(self, dispatcher, kb, measures, tracker):
-        """One line per measure with its 责任单位, and the contacts a document of theirs lists (找谁/问谁)."""
+        """One line per measure with its 责任单位; asked whom to contact (找谁/问谁), also the contacts a document
+        of theirs lists."""
         for measure in measures:
             dispatcher.utter_message(response="utter_agency_line", **_common(kb, measure))
+        if not WHOM_TO_CONTACT.search(latest_text(kb, tracker)):
+            return measures
         contacts = [m for m in stating(BY_ID["contact"], kb.filter()) if m.document_id in {x.document_id for x in measures}
                     and m not in measures]
         for measure in contacts:

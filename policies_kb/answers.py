@@ -218,8 +218,7 @@ def aspect_of_follow_up(kb: KnowledgeBase, text: str, shown: Sequence[Measure]) 
     aspect = asked_aspect(text)
     if aspect is None or not aspect.reports_absence:
         return None
-    rest = without_aspect_words(aspect, text)
-    if names_new_subject(kb, rest, shown) and not focus_words(kb, rest, shown):
+    if names_new_subject(kb, without_aspect_words(aspect, text), shown):
         return None
     return aspect
 
@@ -274,8 +273,9 @@ def focus_on_aspect(kb: KnowledgeBase, selection: Selection, question: str, topi
                     ) -> tuple[Selection, Optional[Aspect], bool]:
     """The selection with the provisions that state the asked aspect first; the aspect; whether any states it.
 
-    Candidates are the answer's first measures and the question's other matches in the same documents;
-    those whose heading states the aspect come first: 申报要满足什么条件 puts 申报条件 first.
+    Candidates are the answer's first measures and the question's other matches in the same documents on
+    the best measure's topics; those whose heading states the aspect come first: 申报要满足什么条件 puts
+    申报条件 first, and the pilot-city procedure never answers 专利导航服务怎么申请.
     """
     aspect = asked_aspect(question)
     if aspect is None or not selection.shown:
@@ -283,8 +283,9 @@ def focus_on_aspect(kb: KnowledgeBase, selection: Selection, question: str, topi
     pool = selection.shown + selection.remaining
     documents = {m.document_id for m in selection.shown}
     first = pool[: 2 * PAGE_SIZE]
+    topics = set(selection.shown[0].topics)
     wider = [h.measure for h in kb.search(question, topic_hint=topic_hint, limit=60)
-             if h.measure.document_id in documents and h.measure not in first]
+             if h.measure.document_id in documents and topics.intersection(h.measure.topics) and h.measure not in first]
     stated = stating(aspect, first + wider)
     if not stated:
         return selection, aspect, not aspect.reports_absence

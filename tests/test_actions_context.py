@@ -84,3 +84,19 @@ def test_a_likely_topic_lets_a_paraphrase_through_the_fallback(kb, domain) -> No
                                                 {"name": "ask_licensing_and_trading", "confidence": 0.4}]
     messages, _ = run(ActionAnswerFallback(lambda: kb), message, domain)
     assert {"shipa-10", "shgov-9", "datong-4"} & set(payload_ids(messages))
+
+
+def test_a_new_subject_with_an_aspect_is_a_new_question_not_a_follow_up(kb, domain) -> None:
+    slots = {"shown_measures": ["shipa-16", "shipa-8", "datong-9"], "last_query": "企业遇到海外知识产权纠纷有什么帮助？"}
+    messages, events = run(ActionAnswerPolicyQuestion(lambda: kb), tracker("专利导航服务怎么申请？", "ask_patent_navigation",
+                                                                           slots=slots), domain)
+    assert responses(messages)[0] == "utter_aspect_not_stated"
+    assert {"shipa-6", "datong-3", "shgov-17"} & set(payload_ids(messages))
+    assert slots_of(events)["last_query"] == "专利导航服务怎么申请？"
+
+
+def test_which_department_does_not_add_contacts_but_whom_to_ask_does(kb, domain) -> None:
+    slots = {"shown_measures": ["cnipa-pilot-5"], "last_query": "试点城市公共服务"}
+    messages, _ = run(ActionShowResponsibleAgency(lambda: kb),
+                      tracker("这个是哪个部门负责的？", "ask_responsible_agency", slots=slots), domain)
+    assert payload_ids(messages) == ["cnipa-pilot-5"]
