@@ -264,7 +264,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     kb = _load(args)
     region = _region(args.region)
     topic = _topic(kb, args.topic)
-    hits = kb.search(query, region=region, topic=topic, agency=_agency(kb, args.agency),
+    hits = kb.search(kb.normalise(query), region=region, topic=topic, agency=_agency(kb, args.agency),
                      platform=_platform(kb, args.platform), limit=args.limit)
     if args.json:
         _print_json([dict(measure_record(kb, hit.measure), rank=rank, score=hit.score, matched=list(hit.matched))

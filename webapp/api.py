@@ -251,7 +251,7 @@ def search_payload(kb: KnowledgeBase, args: Mapping[str, Any], today: dt.date) -
     agency_id = agency_rec.id if agency_rec else None
     platform_id = platform_rec.id if platform_rec else None
     if query:
-        hits = kb.search(query, region=region_id, topic=topic_id, agency=agency_id, platform=platform_id,
+        hits = kb.search(kb.normalise(query), region=region_id, topic=topic_id, agency=agency_id, platform=platform_id,
                          limit=len(kb.measures))
         ranked = [(hit.measure, hit.score) for hit in hits if keep(hit.measure)]
     else:

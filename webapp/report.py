@@ -311,7 +311,7 @@ def classify(question: Question, kb: Any) -> tuple[str, str]:
     if question.intent in by_intent:
         tid = by_intent[question.intent]
         return tid, topics[tid].label
-    text = question.text[:500]
+    text = kb.normalise(question.text[:500])
     named = kb.index.query_topics(text)
     hits = kb.search(text, limit=1) if text else []
     if named:
