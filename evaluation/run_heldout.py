@@ -132,7 +132,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--target", help="URL of a running Rasa server instead of a fresh stack")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "eval-heldout")
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--traditional", action="store_true",
+                        help="send every question converted to traditional script (OpenCC s2t): it must score as in simplified")
     return parser.parse_args(argv)
+
+
+def in_traditional(cases: list, conversations: list) -> tuple[list, list]:
+    """The cases and conversations with their texts in traditional script (OpenCC s2t)."""
+    import dataclasses
+
+    import opencc
+
+    converter = opencc.OpenCC("s2t")
+    convert = lambda case: dataclasses.replace(case, text=converter.convert(case.text))  # noqa: E731
+    return ([convert(c) for c in cases],
+            [dataclasses.replace(conv, turns=tuple(convert(t) for t in conv.turns)) for conv in conversations])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,11 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     path = HELDOUT_DIR / f"{args.split}.yml"
     cases, conversations = load_single_turn(path), load_multi_turn(path)
+    if args.traditional:
+        cases, conversations = in_traditional(cases, conversations)
     kb = load_kb()
     index = CitationIndex.from_kb(kb)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    section(f"Held-out {args.split} split: {len(cases)} questions, {len(conversations)} conversations")
+    script = " in traditional script" if args.traditional else ""
+    section(f"Held-out {args.split} split{script}: {len(cases)} questions, {len(conversations)} conversations")
     stack = None
     if args.target:
         client = RestClient(args.target, args.timeout)
@@ -179,14 +196,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.split == "test":
         for key in ("single_turn", "multi_turn"):
             summary[key].pop("text_payload_disagreements", None)
-        number = record_locked_run(result, args.target or "stack")
+        number = record_locked_run(result, (args.target or "stack") + (" traditional" if args.traditional else ""))
         print(f"\nlocked test split: run {number} on record in {LOCKED_LOG.relative_to(ROOT)} (no case is shown)")
     else:
         print_misses(singles, convs)
         (out / "dev-answers.json").write_text(json.dumps(
             {"single_turn": [s.to_dict() for s in singles], "multi_turn": [c.to_dict() for c in convs]},
             ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / f"{args.split}-summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / f"{args.split}{'-traditional' if args.traditional else ''}-summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 
