@@ -9,7 +9,8 @@ features point to one document clearly more than to any other is scoped to that 
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Sequence
+from dataclasses import dataclass
+from typing import Any, Dict, List, Sequence, Set
 
 DOCUMENT_NOUN = re.compile(r"意见|通知|方案|文件|措施|办法|规划|决定|文$|那个文|这个文|[0-9]+号文")
 KIND = re.compile(r"(意见|通知|实施方案|方案|措施|办法|规划|决定)(?:》)?$")
@@ -18,28 +19,39 @@ MIN_SCORE = 3  # distinctive title word (2) + one more feature, or issuer (2) + 
 WEIGHTS = {"title": 2, "issuer": 2, "year": 1, "kind": 1, "region": 1}
 
 
-def distinctive_title_words(kb: Any) -> Dict[str, List[str]]:
-    """Per document, the words (3+ characters) of its titles and 文号 prefix that no other document has.
+@dataclass(frozen=True)
+class DocumentFeatures:
+    """What describes each document, computed once per knowledge base."""
 
-    The words are jieba's words of the titles plus the KB's own terms found in them (专精特新, 试点城市).
+    distinctive: Dict[str, List[str]]  # document id → words (3+ characters) only its titles and 文号 prefix have
+    issuers: Dict[str, Set[str]]  # document id → agency ids of its issuers
+    issuer_names: List[str]  # every name of every issuer, longest first (blanked before title words are read)
+
+
+def document_features(kb: Any) -> DocumentFeatures:
+    """The features of every document of a knowledge base.
+
+    Title words are jieba's words of the titles plus the KB's own terms found in them (专精特新, 试点城市).
     """
     vocabulary = [w for w in kb.vocabulary if len(w) >= 4]
     texts = {doc_id: f"{doc.title} {doc.short_title}" for doc_id, doc in kb.documents.items()}
-    out = {}
+    distinctive, issuers = {}, {}
     for doc_id, doc in kb.documents.items():
         own = set(kb.tokenizer.words(texts[doc_id])) | {w for w in vocabulary if w in texts[doc_id]}
         if doc.doc_number and "〔" in doc.doc_number:
             own.add(doc.doc_number.split("〔")[0])
         others = " ".join(t for other, t in texts.items() if other != doc_id)
-        out[doc_id] = sorted(w for w in own if len(w) >= 3 and w not in others)
-    return out
+        distinctive[doc_id] = sorted(w for w in own if len(w) >= 3 and w not in others)
+        issuers[doc_id] = {a.id for name in doc.issuers for a in [kb.resolve_agency(name)] if a}
+    names = {n for ids in issuers.values() for agency_id in ids for n in kb.agencies[agency_id].names()}
+    return DocumentFeatures(distinctive, issuers, sorted(names, key=len, reverse=True))
 
 
-def without_issuers(kb: Any, text: str) -> str:
+def without_issuers(features: DocumentFeatures, text: str) -> str:
     """The text with the issuers' names blanked: 上海市知识产权局 does not speak of a title with 知识产权局 in it."""
-    for name in sorted({n for doc in kb.documents.values() for issuer in doc.issuers
-                        for a in [kb.resolve_agency(issuer)] if a for n in a.names()}, key=len, reverse=True):
-        text = text.replace(name, " " * len(name))
+    for name in features.issuer_names:
+        if name in text:
+            text = text.replace(name, " " * len(name))
     return text
 
 
@@ -49,7 +61,7 @@ def title_words_named(masked: str, words: List[str]) -> List[str]:
     return [w for w in found if not any(w != other and w in other for other in found)]
 
 
-def document_scores(kb: Any, text: str, distinctive: Dict[str, List[str]]) -> Dict[str, int]:
+def document_scores(kb: Any, text: str, features: DocumentFeatures) -> Dict[str, int]:
     """How strongly the text describes each document (0 when it does not speak of a document at all).
 
     It speaks of a document when it says 意见/通知/方案/文件 …, or names two words only one title has
@@ -57,18 +69,17 @@ def document_scores(kb: Any, text: str, distinctive: Dict[str, List[str]]) -> Di
     """
     if not text:
         return {}
-    masked = without_issuers(kb, text)
+    masked = without_issuers(features, text)
     if not DOCUMENT_NOUN.search(text) and not any(
-            len(title_words_named(masked, words)) >= 2 for words in distinctive.values()):
+            len(title_words_named(masked, words)) >= 2 for words in features.distinctive.values()):
         return {}
     agency_ids = {a.id for a in kb.agencies_in(text)}
     years = set(YEAR.findall(text))
     region = kb.region_in(text)
     scores: Dict[str, int] = {}
     for doc_id, doc in kb.documents.items():
-        score = WEIGHTS["title"] * len(title_words_named(masked, distinctive.get(doc_id, [])))
-        issuers = {a.id for name in doc.issuers for a in [kb.resolve_agency(name)] if a}
-        if issuers & agency_ids:
+        score = WEIGHTS["title"] * len(title_words_named(masked, features.distinctive.get(doc_id, [])))
+        if features.issuers[doc_id] & agency_ids:
             score += WEIGHTS["issuer"]
         if str(doc.date.year) in years:
             score += WEIGHTS["year"]
@@ -81,9 +92,9 @@ def document_scores(kb: Any, text: str, distinctive: Dict[str, List[str]]) -> Di
     return scores
 
 
-def described_documents(kb: Any, text: str, distinctive: Dict[str, List[str]]) -> List[str]:
+def described_documents(kb: Any, text: str, features: DocumentFeatures) -> List[str]:
     """The one document a question describes, if its features point there clearly."""
-    scores = document_scores(kb, text, distinctive)
+    scores = document_scores(kb, text, features)
     if not scores:
         return []
     ranked: Sequence = sorted(scores.items(), key=lambda item: -item[1])
@@ -92,6 +103,5 @@ def described_documents(kb: Any, text: str, distinctive: Dict[str, List[str]]) -
     if best >= MIN_SCORE and best > second:
         return [best_id]
     # a word only this document's title has (试点城市 …的文件), and nothing pointing elsewhere
-    masked = without_issuers(kb, text)
-    named_by_title = any(word in masked for word in distinctive.get(best_id, ()))
+    named_by_title = bool(title_words_named(without_issuers(features, text), features.distinctive.get(best_id, [])))
     return [best_id] if named_by_title and second == 0 else []

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import scope
-from .docref import described_documents, distinctive_title_words
+from .docref import DocumentFeatures, described_documents, document_features
 from .loader import KBValidationError, load_registry, validate
 from .model import Agency, Document, Measure, Platform, Registry, Topic
 from .normalise import TextNormaliser, load_readings
@@ -53,7 +53,7 @@ class KnowledgeBase:
         self._masked_names = sorted({name for name, *_ in self._agency_names + self._platform_names},
                                     key=lambda name: (-len(name), name))
         self._normaliser: Optional[TextNormaliser] = None
-        self._distinctive: Optional[Dict[str, List[str]]] = None
+        self._document_features: Optional[DocumentFeatures] = None
 
     def normalise(self, text: str) -> str:
         """A question as the KB reads it: simplified script, ASCII letters, no proposal wrapper, typos fixed."""
@@ -173,9 +173,9 @@ class KnowledgeBase:
                 found.append(doc.id)
         if found or not text:
             return found
-        if self._distinctive is None:
-            self._distinctive = distinctive_title_words(self)
-        return described_documents(self, text, self._distinctive)
+        if self._document_features is None:
+            self._document_features = document_features(self)
+        return described_documents(self, text, self._document_features)
 
     # ---- search ------------------------------------------------------------------------------
     def search(self, query: str, region: Optional[str] = None, topic: Optional[str] = None,
