@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from policies_kb import KnowledgeBase, Measure
 from policies_kb.answers import (
-    PAGE_SIZE, Selection, aspect_of_follow_up, focus_on_aspect, has_substance,
+    PAGE_SIZE, Selection, agencies_text, aspect_of_follow_up, focus_on_aspect, has_substance,
     is_covered, outside_subject, select, stating,
 )
 from policies_kb.aspects import Aspect
@@ -47,7 +47,8 @@ class KBAction(Action, ABC):
 
 def answer_aspect_of_shown(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker: Tracker,
                            aspect: Aspect) -> List[Dict[Text, Any]]:
-    """能补多少？收费吗？about the measures just shown: those that state it, or "not stated" and the measures."""
+    """能补多少？收费吗？about the measures just shown: those that state it, or plainly "not stated" and whom to
+    ask (the measures were cited in the answer just before; they are not listed again)."""
     shown = slot_measures(kb, tracker, "shown_measures")
     pending = slot_measures(kb, tracker, "pending_measures")
     query = tracker.get_slot("last_query") or ""
@@ -56,8 +57,8 @@ def answer_aspect_of_shown(dispatcher: CollectingDispatcher, kb: KnowledgeBase, 
     if stated:
         send_measures(dispatcher, kb, Selection(stated[:PAGE_SIZE], [], region), query)
         return [SlotSet("shown_measures", [m.id for m in stated[:PAGE_SIZE]])]
-    dispatcher.utter_message(response="utter_aspect_not_stated", aspect=aspect.label)
-    send_measures(dispatcher, kb, Selection(shown, pending, region), query, related=True)
+    agencies = "、".join(dict.fromkeys(agencies_text(kb, m) for m in shown))
+    dispatcher.utter_message(response="utter_aspect_not_stated_follow_up", aspect=aspect.label, agencies=agencies)
     return []
 
 

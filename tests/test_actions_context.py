@@ -33,10 +33,10 @@ FINANCING = {"shown_measures": ["shgov-26", "shipa-11", "shgov-25"], "pending_me
              "last_query": "上海专利质押贷款贴息", "region": "上海", "last_topic": "financing"}
 
 
-def test_an_aspect_of_the_last_answer_is_said_not_stated_and_the_measures_restated(kb, domain) -> None:
+def test_an_aspect_of_the_last_answer_is_said_not_stated_with_whom_to_ask(kb, domain) -> None:
     messages, _ = run(ActionAnswerOutOfScope(lambda: kb), tracker("能补多少？", "out_of_scope", slots=FINANCING), domain)
-    assert responses(messages)[:2] == ["utter_aspect_not_stated", "utter_answer_intro_related"]
-    assert set(payload_ids(messages)) >= {"shgov-26", "shipa-11"}
+    assert responses(messages) == ["utter_aspect_not_stated_follow_up"]
+    assert "市知识产权局" in messages[0]["agencies"] and not payload_ids(messages)
 
 
 def test_out_of_scope_without_context_cites_nothing(kb, domain) -> None:
