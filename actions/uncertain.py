@@ -66,6 +66,9 @@ class ActionAnswerOutOfScope(KBAction):
         follow_up = follow_up_action(kb, tracker, text, ranked_intents(tracker)[1:3])
         if follow_up is not None:  # 找谁？ read as out of scope, with a follow-up intent next
             return await follow_up.run(dispatcher, tracker, domain)
+        singled_out = answer_singled_out(dispatcher, kb, tracker, text)  # 银行 考核, after a financing answer
+        if singled_out is not None:
+            return singled_out
         say_not_covered(dispatcher, kb, text)
         return []
 
@@ -83,6 +86,9 @@ class ActionAnswerCapabilities(KBAction):
         text = latest_text(kb, tracker)
         shown = slot_measures(kb, tracker, "shown_measures")
         if shown and text and len(text) <= SHORT_FOLLOW_UP and not ADDRESSES_ASSISTANT.search(text):
+            follow_up = follow_up_action(kb, tracker, text, ranked_intents(tracker)[1:3])
+            if follow_up is not None:  # 问谁？ read as "what can you do", with a follow-up intent next
+                return await follow_up.run(dispatcher, tracker, domain)
             pending = slot_measures(kb, tracker, "pending_measures")
             send_measures(dispatcher, kb, Selection(shown, pending, tracker.get_slot("region")),
                           tracker.get_slot("last_query") or text)
@@ -102,6 +108,22 @@ def follow_up_action(kb: KnowledgeBase, tracker: Tracker, text: str, candidates:
         if action is not None and confidence >= FALLBACK_TOPIC_CONFIDENCE:
             return action(lambda: kb)
     return None
+
+
+def answer_singled_out(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker: Tracker, text: str
+                       ) -> Optional[List[Dict[Text, Any]]]:
+    """A short message with a word of its own from some of the shown or pending measures: show those measures.
+
+    None when the message is long, leaves the documents, or singles out nothing."""
+    shown = slot_measures(kb, tracker, "shown_measures")
+    if not shown or len(text) > SHORT_FOLLOW_UP or outside_subject(kb, text):
+        return None
+    singled_out = focus_words(kb, text, shown + slot_measures(kb, tracker, "pending_measures"))[:PAGE_SIZE]
+    if not singled_out:
+        return None
+    send_measures(dispatcher, kb, Selection(singled_out, [], tracker.get_slot("region")),
+                  tracker.get_slot("last_query") or text)
+    return [SlotSet("shown_measures", [m.id for m in singled_out])]
 
 
 def likely_topics(kb: KnowledgeBase, ranked: List[Tuple[str, float]]) -> Optional[str]:
@@ -132,11 +154,9 @@ class ActionAnswerFallback(KBAction):
         aspect = aspect_of_follow_up(kb, text, shown)
         if aspect:
             return answer_aspect_of_shown(dispatcher, kb, tracker, aspect)
-        singled_out = focus_words(kb, text, shown + slot_measures(kb, tracker, "pending_measures")) if shown else []
-        if singled_out and len(text) <= SHORT_FOLLOW_UP and not outside_subject(kb, text):  # 县级市也行?
-            send_measures(dispatcher, kb, Selection(singled_out[:PAGE_SIZE], [], tracker.get_slot("region")),
-                          tracker.get_slot("last_query") or text)
-            return [SlotSet("shown_measures", [m.id for m in singled_out[:PAGE_SIZE]])]
+        singled_out = answer_singled_out(dispatcher, kb, tracker, text)  # 县级市也行?
+        if singled_out is not None:
+            return singled_out
         follow_up = follow_up_action(kb, tracker, text, ranked[:1])
         if follow_up is not None:
             return await follow_up.run(dispatcher, tracker, domain)

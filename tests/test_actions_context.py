@@ -120,3 +120,11 @@ def test_which_department_does_not_add_contacts_but_whom_to_ask_does(kb, domain)
     messages, _ = run(ActionShowResponsibleAgency(lambda: kb),
                       tracker("这个是哪个部门负责的？", "ask_responsible_agency", slots=slots), domain)
     assert payload_ids(messages) == ["cnipa-pilot-5"]
+
+
+def test_a_short_keyword_follow_up_read_as_out_of_scope_shows_the_measure_it_names(kb, domain) -> None:
+    slots = {"shown_measures": ["shgov-26", "shgov-27"], "pending_measures": ["shgov-25", "shgov-28"],
+             "last_query": "上海 质押融资 目标"}
+    messages, events = run(ActionAnswerOutOfScope(lambda: kb), tracker("风险 补偿", "out_of_scope", slots=slots), domain)
+    assert payload_ids(messages) == ["shgov-27"]
+    assert slots_of(events)["shown_measures"] == ["shgov-27"]
