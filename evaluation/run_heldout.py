@@ -109,12 +109,12 @@ def print_misses(singles: Sequence[TurnScore], convs: Sequence[ConversationScore
             print(line)
 
 
-def record_locked_run(result: dict[str, Any], target: str) -> int:
+def record_locked_run(result: dict[str, Any], target: str, model: Path | None) -> int:
     """Append one line per locked run to the log; the number of this run."""
     LOCKED_LOG.parent.mkdir(parents=True, exist_ok=True)
     previous = LOCKED_LOG.read_text(encoding="utf-8").splitlines() if LOCKED_LOG.is_file() else []
     number = sum(1 for line in previous if line.startswith("run ")) + 1
-    prints = fingerprint()
+    prints = fingerprint(model)
     line = (f"run {number} {dt.datetime.now().astimezone().isoformat(timespec='seconds')} target={target} "
             f"single={frac(result['single_turn'])} conversations={frac(result['conversations'])} "
             f"oos_no_citation={frac(result['out_of_scope_no_citation'])} "
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one split; 0 when it ran, 1 when the assistant could not be reached."""
     args = parse_args(argv)
     from policies_kb import load_kb
-    from tests.stack import Stack, visible_text
+    from tests.stack import MODEL, Stack, visible_text
 
     path = HELDOUT_DIR / f"{args.split}.yml"
     cases, conversations = load_single_turn(path), load_multi_turn(path)
@@ -196,7 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.split == "test":
         for key in ("single_turn", "multi_turn"):
             summary[key].pop("text_payload_disagreements", None)
-        number = record_locked_run(result, (args.target or "stack") + (" traditional" if args.traditional else ""))
+        number = record_locked_run(result, (args.target or "stack") + (" traditional" if args.traditional else ""),
+                                   None if args.target else MODEL)
         print(f"\nlocked test split: run {number} on record in {LOCKED_LOG.relative_to(ROOT)} (no case is shown)")
     else:
         print_misses(singles, convs)

@@ -53,3 +53,15 @@ def test_unstated_needs_an_explicit_not_stated_and_ranking_the_right_first_citat
     assert not score_answer(unstated, "《甲》第1条 给予支持", [], index).correct
     assert score_answer(ranking, "《甲》第2条 …《甲》第1条", [], index).correct
     assert not score_answer(ranking, "《甲》第1条 …《甲》第2条", [], index).correct
+
+
+def test_every_locked_run_is_counted(tmp_path: Path, monkeypatch) -> None:
+    from evaluation import run_heldout
+
+    monkeypatch.setattr(run_heldout, "LOCKED_LOG", tmp_path / "locked_runs.log")
+    figures = {key: {"n": 2, "correct": 1, "accuracy": 0.5}
+               for key in ("single_turn", "conversations", "out_of_scope_no_citation", "unstated_said_not_stated")}
+    assert run_heldout.record_locked_run(figures, "stack", None) == 1
+    assert run_heldout.record_locked_run(figures, "stack", None) == 2
+    lines = (tmp_path / "locked_runs.log").read_text(encoding="utf-8").splitlines()
+    assert [line.split()[1] for line in lines] == ["1", "2"] and "single=1/2 (50.0%)" in lines[1]
