@@ -7,8 +7,6 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -18,22 +16,10 @@ from actions.followups import (
     ActionShowResponsibleAgency, ActionShowValidity,
 )
 from actions.uncertain import ActionAnswerFallback
-from policies_kb import load_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 CITATION = re.compile(r"〔20\d\d〕|大同市市场监督管理局、大同市工业和信息化局《")
 
-
-@pytest.fixture(scope="module")
-def domain() -> Dict[str, Any]:
-    """The real domain.yml."""
-    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def kb():
-    """The real knowledge base."""
-    return load_kb()
 
 
 def tracker(text: str, intent: str, entities: Optional[List[dict]] = None, slots: Optional[dict] = None) -> Tracker:

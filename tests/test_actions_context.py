@@ -4,30 +4,15 @@ real trackers, the real domain and the real KB."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict
 
-import pytest
-import yaml
 from test_actions import payload_ids, responses, run, slots_of, tracker
 
 from actions.answer import ActionAnswerOtherRegion, ActionAnswerPolicyQuestion
 from actions.followups import ActionShowOriginalText, ActionShowResponsibleAgency, ActionShowValidity
 from actions.uncertain import ActionAnswerCapabilities, ActionAnswerFallback, ActionAnswerOutOfScope
-from policies_kb import load_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-@pytest.fixture(scope="module")
-def domain() -> Dict[str, Any]:
-    """The real domain.yml."""
-    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def kb():
-    """The real knowledge base."""
-    return load_kb()
 
 FINANCING = {"shown_measures": ["shgov-26", "shipa-11", "shgov-25"], "pending_measures": ["shgov-27"],
              "last_query": "上海专利质押贷款贴息", "region": "上海", "last_topic": "financing"}
