@@ -3,7 +3,6 @@ real trackers, the real domain and the real KB."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from test_actions import payload_ids, responses, run, slots_of, tracker
 
@@ -11,7 +10,6 @@ from actions.answer import ActionAnswerOtherRegion, ActionAnswerPolicyQuestion
 from actions.followups import ActionShowOriginalText, ActionShowResponsibleAgency, ActionShowValidity
 from actions.uncertain import ActionAnswerCapabilities, ActionAnswerFallback, ActionAnswerOutOfScope
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 FINANCING = {"shown_measures": ["shgov-26", "shipa-11", "shgov-25"], "pending_measures": ["shgov-27"],
