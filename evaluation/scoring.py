@@ -36,8 +36,10 @@ SILENT_CATEGORIES = ("out_of_scope", "chitchat")
 CATEGORIES = (POLICY, UNSTATED, *SILENT_CATEGORIES)
 
 # An explicit "the documents do not state it": the assistant's own wording (utter_aspect_not_stated,
-# utter_figures_none, utter_contacts_none, a document's 未载明有效期限) and the usual variants.
-NOT_STATED_RE = re.compile(r"(?:没有|未|并未|均未|都没有)(?:写明|载明|列明|规定|给出具体|明确规定)")
+# utter_figures_none, utter_contacts_none, a document's 未载明有效期限) and the usual variants. The mark on
+# an inferred agency, （文件未列明责任单位，据条文推定）, is part of every such answer and says nothing about
+# the aspect asked: it does not count.
+NOT_STATED_RE = re.compile(r"(?:没有|未|并未|均未|都没有)(?:写明|载明|列明|规定|给出具体|明确规定)(?!责任单位)")
 
 # A 文号's year bracket: 〔2023〕 (the standard form), also the look-alikes ［2023］ and [2023].
 DOC_NUMBER_RE = re.compile(r"[〔［\[]\s*(?:19|20)\d{2}\s*[〕］\]]")

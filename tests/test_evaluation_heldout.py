@@ -51,6 +51,7 @@ def test_unstated_needs_an_explicit_not_stated_and_ranking_the_right_first_citat
     ]})
     assert score_answer(unstated, "这几份政策文件没有写明收费标准。《甲》第1条", [], index).correct
     assert not score_answer(unstated, "《甲》第1条 给予支持", [], index).correct
+    assert not score_answer(unstated, "· 负责部门：市知识产权局（文件未列明责任单位，据条文推定） 《甲》第1条", [], index).correct
     assert score_answer(ranking, "《甲》第2条 …《甲》第1条", [], index).correct
     assert not score_answer(ranking, "《甲》第1条 …《甲》第2条", [], index).correct
 
