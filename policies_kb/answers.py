@@ -269,13 +269,20 @@ def select(kb: KnowledgeBase, query: str, region: Optional[str] = None, region_f
     return Selection(chosen, ordered_rest, None)
 
 
+def discriminating_topics(kb: KnowledgeBase, measure: Measure) -> set:
+    """A measure's topics less those every provision of its document has (试点城市申报 in the 2017 notice)."""
+    shared = set.intersection(*(set(m.topics) for m in kb.measures if m.document_id == measure.document_id))
+    return set(measure.topics) - shared
+
+
 def focus_on_aspect(kb: KnowledgeBase, selection: Selection, question: str, topic_hint: TopicHint = None
                     ) -> tuple[Selection, Optional[Aspect], bool]:
     """The selection with the provisions that state the asked aspect first; the aspect; whether any states it.
 
     Candidates are the answer's first measures and the question's other matches in the same documents on
-    the best measure's topics; those whose heading states the aspect come first: 申报要满足什么条件 puts
-    申报条件 first, and the pilot-city procedure never answers 专利导航服务怎么申请.
+    the best measure's own topics (all of them when it has none but its document's); those whose heading
+    states the aspect come first: 申报要满足什么条件 puts 申报条件 first, and the pilot-city procedure
+    answers neither 专利导航服务怎么申请 nor 银河培训工程怎么报名.
     """
     aspect = asked_aspect(question)
     if aspect is None or not selection.shown:
@@ -283,9 +290,10 @@ def focus_on_aspect(kb: KnowledgeBase, selection: Selection, question: str, topi
     pool = selection.shown + selection.remaining
     documents = {m.document_id for m in selection.shown}
     first = pool[: 2 * PAGE_SIZE]
-    topics = set(selection.shown[0].topics)
+    topics = discriminating_topics(kb, selection.shown[0])
     wider = [h.measure for h in kb.search(question, topic_hint=topic_hint, limit=60)
-             if h.measure.document_id in documents and topics.intersection(h.measure.topics) and h.measure not in first]
+             if h.measure.document_id in documents and h.measure not in first
+             and (not topics or topics.intersection(h.measure.topics))]
     stated = stating(aspect, first + wider)
     if not stated:
         return selection, aspect, not aspect.reports_absence
