@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.baseline import KeywordBaseline
-from evaluation.heldout import HELDOUT_DIR
+from evaluation.heldout import HELDOUT_DIR, round_of
 from evaluation.run_eval import (
     RestClient, attach_traces, fingerprint, frac, one_line, pct, print_failure, run_answers, run_baseline, section,
     table, trace_text,
@@ -81,11 +81,19 @@ def print_figures(result: dict[str, Any], singles: Sequence[TurnScore], convs: S
     print("\nsingle-turn by class\n" + table(["class", "n", "assistant", "baseline"], group_rows(singles, "cls", baseline)))
     print("\nsingle-turn by persona\n" + table(["persona", "n", "assistant", "baseline"], group_rows(singles, "persona", baseline)))
     print("\nconversation turns by class\n" + table(["class", "n", "assistant", "baseline"], group_rows(turns, "cls", baseline)))
+    print("\nby writing round\n" + table(["round", "single-turn", "conversations"], round_rows(singles, convs)))
     by_persona: dict[str, list[ConversationScore]] = {}
     for conv in convs:
         by_persona.setdefault(conv.persona or "-", []).append(conv)
     print("\nconversations by persona\n" + table(["persona", "n", "assistant"], [
         [name, len(members), pct(rate(c.correct for c in members)["accuracy"])] for name, members in sorted(by_persona.items())]))
+
+
+def round_rows(singles: Sequence[TurnScore], convs: Sequence[ConversationScore]) -> list[list[Any]]:
+    """Rows of round, single-turn and conversation accuracy per writing round."""
+    rounds = sorted({round_of(s.id) for s in singles} | {round_of(c.id) for c in convs})
+    return [[r, frac(rate(s.correct for s in singles if round_of(s.id) == r)),
+             frac(rate(c.correct for c in convs if round_of(c.id) == r))] for r in rounds]
 
 
 def print_misses(singles: Sequence[TurnScore], convs: Sequence[ConversationScore]) -> None:
