@@ -12,10 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from policies_kb import KnowledgeBase, Measure
 from policies_kb.answers import (
-    PAGE_SIZE, Selection, agencies_text, aspect_of_follow_up, focus_on_aspect, has_substance,
+    PAGE_SIZE, Selection, agencies_text, aspect_of_follow_up, discriminating_topics, focus_on_aspect, has_substance,
     is_covered, outside_subject, select, stating,
 )
-from policies_kb.aspects import Aspect
+from policies_kb.aspects import Aspect, asked_aspect
 
 from .context import latest_intent, latest_text, message_region, slot_measures, topics_for_intent
 from .kb_store import KBProvider, default_kb
@@ -52,7 +52,7 @@ def answer_aspect_of_shown(dispatcher: CollectingDispatcher, kb: KnowledgeBase, 
     shown = slot_measures(kb, tracker, "shown_measures")
     pending = slot_measures(kb, tracker, "pending_measures")
     query = tracker.get_slot("last_query") or ""
-    stated = stating(aspect, shown + pending[:PAGE_SIZE]) or stating(aspect, same_documents(kb, shown, query))
+    stated = stating(aspect, list(dict.fromkeys(shown + pending[:PAGE_SIZE] + same_documents(kb, shown, query))))
     region = tracker.get_slot("region")
     if stated:
         send_measures(dispatcher, kb, Selection(stated[:PAGE_SIZE], [], region), query)
@@ -63,9 +63,10 @@ def answer_aspect_of_shown(dispatcher: CollectingDispatcher, kb: KnowledgeBase, 
 
 
 def same_documents(kb: KnowledgeBase, shown: List[Measure], query: str) -> List[Measure]:
-    """The other provisions of the shown measures' documents on their topics, best match of the last question first."""
+    """The other provisions of the shown measures' documents on their own topics (not the topic every provision
+    of a document has), best match of the last question first."""
     documents = {m.document_id for m in shown}
-    topics = {topic for m in shown for topic in m.topics}
+    topics = {t for m in shown for t in (discriminating_topics(kb, m) or m.topics)}
     ranked = [h.measure for h in kb.search(query, limit=60) if h.measure.document_id in documents] if query else []
     return [m for m in ranked if m not in shown and topics.intersection(m.topics)]
 
@@ -143,15 +144,24 @@ class ActionAnswerOtherRegion(KBAction):
         if text and has_substance(kb, text) and not _only_region_words(text):
             return answer_question(dispatcher, kb, tracker, text, topic)
         if not last_query:
+            if text and region and not _only_region_words(text):  # 国家层面有啥支持？ as the first question
+                return answer_in_region(dispatcher, kb, text, region)
             if text and not _only_region_words(text):  # no earlier answer: this is a question of its own
                 return answer_question(dispatcher, kb, tracker, text, None)
             dispatcher.utter_message(response="utter_need_context")
             return [SlotSet("region", region)] if region else []
+        aspect = asked_aspect(text) if text else None
         if region:
             selection = select(kb, last_query, region=region, topic_hint=topic)
             if not selection.shown:
                 dispatcher.utter_message(response="utter_region_none", region=region)
                 return [SlotSet("region", region)]
+            if aspect:  # 那上海有没有说具体能给多少？: the aspect of the last question's subject there
+                selection, aspect, stated = focus_on_aspect(kb, selection, f"{last_query}，{text}", topic, aspect)
+                if not stated:
+                    dispatcher.utter_message(response="utter_aspect_not_stated", aspect=aspect.label)
+                send_measures(dispatcher, kb, selection, last_query, related=not stated)
+                return slot_events(selection_slots(selection, last_query, topic)) + [SlotSet("region", region)]
         else:
             shown = slot_measures(kb, tracker, "shown_measures")
             seen_regions = {kb.region_of(m) for m in shown}
@@ -166,6 +176,20 @@ class ActionAnswerOtherRegion(KBAction):
         if region:
             events.append(SlotSet("region", region))
         return events
+
+
+def answer_in_region(dispatcher: CollectingDispatcher, kb: KnowledgeBase, text: str, region: str
+                     ) -> List[Dict[Text, Any]]:
+    """A first question that names a region and little else (国家层面有啥支持？): that region's best provisions."""
+    if outside_subject(kb, text):
+        say_not_covered(dispatcher, kb, text)
+        return []
+    selection = select(kb, text, region=region)
+    if not selection.shown:
+        dispatcher.utter_message(response="utter_region_none", region=region)
+        return [SlotSet("region", region)]
+    send_measures(dispatcher, kb, selection, text)
+    return slot_events(selection_slots(selection, text, None)) + [SlotSet("region", region)]
 
 
 def _only_region_words(text: str) -> bool:

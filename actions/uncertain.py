@@ -86,6 +86,9 @@ class ActionAnswerCapabilities(KBAction):
         text = latest_text(kb, tracker)
         shown = slot_measures(kb, tracker, "shown_measures")
         if shown and text and len(text) <= SHORT_FOLLOW_UP and not ADDRESSES_ASSISTANT.search(text):
+            aspect = aspect_of_follow_up(kb, text, shown)
+            if aspect:  # 报名有什么门槛？ read as "what can you do"
+                return answer_aspect_of_shown(dispatcher, kb, tracker, aspect)
             follow_up = follow_up_action(kb, tracker, text, ranked_intents(tracker)[1:3])
             if follow_up is not None:  # 问谁？ read as "what can you do", with a follow-up intent next
                 return await follow_up.run(dispatcher, tracker, domain)

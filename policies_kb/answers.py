@@ -275,16 +275,17 @@ def discriminating_topics(kb: KnowledgeBase, measure: Measure) -> set:
     return set(measure.topics) - shared
 
 
-def focus_on_aspect(kb: KnowledgeBase, selection: Selection, question: str, topic_hint: TopicHint = None
-                    ) -> tuple[Selection, Optional[Aspect], bool]:
+def focus_on_aspect(kb: KnowledgeBase, selection: Selection, question: str, topic_hint: TopicHint = None,
+                    aspect: Optional[Aspect] = None) -> tuple[Selection, Optional[Aspect], bool]:
     """The selection with the provisions that state the asked aspect first; the aspect; whether any states it.
 
     Candidates are the answer's first measures and the question's other matches in the same documents on
     the best measure's own topics (all of them when it has none but its document's); those whose heading
     states the aspect come first: 申报要满足什么条件 puts 申报条件 first, and the pilot-city procedure
-    answers neither 专利导航服务怎么申请 nor 银河培训工程怎么报名.
+    answers neither 专利导航服务怎么申请 nor 银河培训工程怎么报名. ``aspect``, when given, is the one asked
+    (a follow-up's, when ``question`` joins it to the question it follows).
     """
-    aspect = asked_aspect(question)
+    aspect = aspect or asked_aspect(question)
     if aspect is None or not selection.shown:
         return selection, aspect, True
     pool = selection.shown + selection.remaining

@@ -66,7 +66,7 @@ ASPECTS: Sequence[Aspect] = (
     Aspect("reporting", "报送要求", re.compile(r"报送|总结|每年.{0,6}(?:报|交)|上报|汇报"),
            _pattern(r"报送|工作总结")),
     Aspect("materials", "需要提交的材料", re.compile(r"材料|申请资料|申报资料|提交什么|提交哪些|准备什么|准备哪些|要交什么|交哪些|申报书"),
-           _pattern(r"申报材料|申报书|提交.{0,12}(?:材料|方案)|报送.{0,12}(?:材料|方案)")),
+           _pattern(r"申报材料|申报书|申报表|申报方案|提交.{0,12}(?:材料|方案)|报送.{0,12}(?:材料|方案)|附.{0,30}材料")),
     Aspect("applicants", "适用对象", re.compile(
         r"哪些城市可以|什么城市可以|哪些单位可以|哪些企业可以|什么企业可以|也行吗|也能报|适用于哪|面向哪些|"
         r"申报对象|适用对象|(?<!还)(?<!现在)(?:能不能报|能报吗|可以报吗|能不能申报|能申报吗|可以申报吗)"),
@@ -90,7 +90,8 @@ ASPECTS: Sequence[Aspect] = (
         r"费用|收费|多少钱|要钱|花钱|收钱|交钱|付费|付钱|缴费|官费|价格|标准价|定价|什么价|贵不贵|免费|要不要钱|交多少|"
         r"(?:申报|评审|报名|服务|代理|手续|培训|咨询|使用|许可|托管)费|交[^，。？?]{0,6}费"),
            _pattern(r"收费|免费|使用费|许可费|\d+(?:\.\d+)?\s*元"), unless=AWARD),
-    Aspect("definition", "这个概念的定义", re.compile(r"什么是|是什么意思|啥意思|什么意思|指什么|定义|什么叫|是指|含义|概念"),
+    Aspect("definition", "这个概念的定义", re.compile(r"什么是|是什么意思|啥意思|什么意思|指什么|定义|什么叫|是指|含义|概念|是个啥|是啥东西|是个什么东西|"
+                                           r"怎么理解|如何理解|咋理解|何谓"),
            _pattern(r"是指|指的是|所称|以下简称")),
 )
 BY_ID = {aspect.id: aspect for aspect in ASPECTS}
@@ -120,11 +121,20 @@ def without_aspect_words(aspect: Aspect, text: str) -> str:
 
 def stating(aspect: Aspect, measures: Sequence[Measure]) -> List[Measure]:
     """The provisions that state the aspect: those whose own title states it first, then those under a heading
-    that does, then the rest (申报对象 before a procedure that mentions 符合申报条件), each group in the given order."""
+    that does and whose text states it too, then those whose text alone states it (申报对象 before a procedure
+    that mentions 符合申报条件), then those that only sit under such a heading (批复实施 under 申报材料及程序
+    says nothing of materials); each group in the given order."""
     found = [m for m in measures if aspect.states(m)]
     titled = [m for m in found if aspect.states(_heading_only(m, keep_sections=False))]
     headed = [m for m in found if m not in titled and aspect.states(_heading_only(m, keep_sections=True))]
-    return titled + headed + [m for m in found if m not in titled and m not in headed]
+    in_text = {m.id for m in found if aspect.states(_text_only(m))}
+    return (titled + [m for m in headed if m.id in in_text] + [m for m in found if m not in titled and m not in headed]
+            + [m for m in headed if m.id not in in_text])
+
+
+def _text_only(measure: Measure) -> Measure:
+    """The measure without its title and section headings: to test its own text alone."""
+    return replace(measure, title="", section_path=())
 
 
 def _heading_only(measure: Measure, keep_sections: bool) -> Measure:

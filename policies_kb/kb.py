@@ -50,7 +50,9 @@ class KnowledgeBase:
                                             if len(n) >= 3)
         self._platform_names = _longest_first((n, p.id) for p in self.platforms.values() for n in p.names()
                                               if len(n) >= 3)
-        self._masked_names = sorted({name for name, *_ in self._agency_names + self._platform_names},
+        region_words = {word for words in REGION_WORDS.values() for word in words}
+        self._masked_names = sorted({name for name, *_ in self._agency_names + self._platform_names
+                                     if name not in region_words},  # 试点城市 as an agency still says 全国
                                     key=lambda name: (-len(name), name))
         self._normaliser: Optional[TextNormaliser] = None
         self._document_features: Optional[DocumentFeatures] = None

@@ -9,7 +9,8 @@ users always come from the KB, never from the normalised question.
 - A proposal-style title, 关于…的建议/提案/议案, keeps only its subject.
 - A pinyin-input typo of a KB term (质压 for 质押, 专例 for 专利) becomes the term: a run of characters
   that the dictionary leaves as single characters and that reads like exactly one term of the
-  vocabulary (each character's most common toneless reading) is replaced by that term.
+  vocabulary (the term's characters by their most common toneless reading, a typed character by any
+  of its readings: 导行 reads dao-hang as 导航 does) is replaced by that term.
 """
 
 from __future__ import annotations
@@ -108,8 +109,8 @@ class TextNormaliser:
             for length, ch in enumerate(text[start:start + MAX_TERM], start=1):
                 if not CJK.match(ch):
                     break
-                child = [node.get(self._readings.get(ch, (ch,))[0]) for node in nodes]
-                nodes = [node for node in child if node is not None]
+                child = [node.get(reading) for node in nodes for reading in self._readings.get(ch, (ch,))]
+                nodes = [node for node in child if node is not None]  # a typed polyphone (导行) reads every way
                 if not nodes:
                     break
                 if length >= 2:
@@ -135,7 +136,10 @@ class TextNormaliser:
         taken = [False] * len(chars)
         for start, term in sorted(candidates, key=lambda c: (-len(c[1]), c[0])):
             end = start + len(term)
-            if any(taken[start:end]) or text[start:end] in self._vocabulary or not all(single[start:end]):
+            typed = text[start:end]
+            if any(taken[start:end]) or typed in self._vocabulary or not all(single[start:end]):
+                continue
+            if not any(a == b for a, b in zip(typed, term)):  # a typo keeps one character (质压, 导行), 是刚 is not 提纲
                 continue
             chars[start:end] = list(term)
             taken[start:end] = [True] * len(term)

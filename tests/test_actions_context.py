@@ -111,3 +111,36 @@ def test_a_short_keyword_follow_up_read_as_out_of_scope_shows_the_measure_it_nam
     messages, events = run(ActionAnswerOutOfScope(lambda: kb), tracker("风险 补偿", "out_of_scope", slots=slots), domain)
     assert payload_ids(messages) == ["shgov-27"]
     assert slots_of(events)["shown_measures"] == ["shgov-27"]
+
+
+def test_a_region_switch_that_asks_an_aspect_says_it_is_not_stated_there(kb, domain) -> None:
+    slots = {"shown_measures": ["datong-13"], "last_query": "大同专精特新企业知识产权资金支持", "region": "大同",
+             "last_topic": "subsidies"}
+    messages, events = run(ActionAnswerOtherRegion(lambda: kb),
+                           tracker("上海那边规定了具体金额吗", "ask_other_region", [{"entity": "region", "value": "上海"}],
+                                   slots), domain)
+    assert responses(messages)[:2] == ["utter_aspect_not_stated", "utter_answer_intro_related"]
+    assert payload_ids(messages) and all(i.startswith(("shgov", "shipa")) for i in payload_ids(messages))
+    assert slots_of(events)["region"] == "上海"
+
+
+def test_a_first_question_that_names_a_region_and_little_else_is_answered_there(kb, domain) -> None:
+    messages, events = run(ActionAnswerOtherRegion(lambda: kb),
+                           tracker("全国层面有哪些扶持", "ask_other_region", [{"entity": "region", "value": "全国"}]), domain)
+    assert payload_ids(messages) and all(i.startswith("cnipa") for i in payload_ids(messages))
+    assert slots_of(events)["region"] == "全国"
+
+
+def test_an_aspect_follow_up_read_as_what_can_you_do_is_answered_as_the_aspect(kb, domain) -> None:
+    slots = {"shown_measures": ["shgov-23"], "last_query": "上海知识产权运营人才培养", "region": "上海"}
+    messages, _ = run(ActionAnswerCapabilities(lambda: kb), tracker("参加的资格要求呢", "ask_capabilities", slots=slots),
+                      domain)
+    assert responses(messages) == ["utter_aspect_not_stated_follow_up"]
+
+
+def test_a_materials_follow_up_puts_the_provisions_whose_text_lists_them_first(kb, domain) -> None:
+    slots = {"shown_measures": ["cnipa-applicants", "cnipa-condition-1"], "pending_measures": ["cnipa-procedure-4"],
+             "last_query": "试点城市申报条件", "region": "全国"}
+    messages, _ = run(ActionShowOriginalText(lambda: kb), tracker("需要交哪些东西", "ask_original_text", slots=slots),
+                      domain)
+    assert payload_ids(messages)[0] in {"cnipa-procedure-1", "cnipa-procedure-2"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from policies_kb.answers import focus_on_aspect, select
-from policies_kb.aspects import BY_ID, asked_aspect
+from policies_kb.aspects import BY_ID, asked_aspect, stating
 
 
 @pytest.mark.parametrize("question, aspect", [
@@ -16,6 +16,8 @@ from policies_kb.aspects import BY_ID, asked_aspect
     ("开放许可怎么申请", "procedure"),
     ("贴息能补多少", "amount"),
     ("什么是专利密集型产品", "definition"),
+    ("专利开源到底是个啥东西", "definition"),
+    ("上海这条政策是啥", None),  # asks for the policy, not a definition
     ("维权援助中心电话多少", "contact"),
     ("试点城市申报什么时候截止", "deadline"),
     ("上海有没有专利质押贷款贴息", None),
@@ -33,6 +35,11 @@ def test_the_pilot_city_notice_states_its_conditions_materials_and_deadline(kb) 
     assert BY_ID["contact"].states(kb.get("cnipa-contacts"))
     assert not BY_ID["amount"].states(kb.get("shgov-26"))  # 给予贴息, no figure
     assert not BY_ID["fee"].states(kb.get("datong-3"))
+
+
+def test_a_provision_whose_text_states_the_aspect_comes_before_one_that_only_sits_under_its_heading(kb) -> None:
+    listed = stating(BY_ID["materials"], [kb.get("cnipa-procedure-4"), kb.get("cnipa-procedure-2")])
+    assert [m.id for m in listed] == ["cnipa-procedure-2", "cnipa-procedure-4"]
 
 
 def test_an_unstated_aspect_is_reported_and_a_stated_one_comes_first(kb) -> None:

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
     ("专利质压贷款", "专利质押贷款"),
     ("为权援助找谁", "维权援助找谁"),
     ("申抱试点城市", "申报试点城市"),
+    ("专利导行是干啥的", "专利导航是干啥的"),  # 行 is typed for its other reading, hang
+    ("我们是刚评上的专精特新", "我们是刚评上的专精特新"),  # 是刚 reads like 提纲 but shares no character with it
 ])
 def test_questions_are_read_as_the_kb_writes(kb, typed: str, expected: str) -> None:
     assert kb.normalise(typed) == expected
@@ -58,7 +60,7 @@ def test_a_run_that_reads_like_two_terms_is_left_alone() -> None:
     normaliser = TextNormaliser(["质押", "职业"], readings, segment=list)
     assert normaliser.fix_typos("质压") == "质押"
     ambiguous = TextNormaliser(["质押", "指压"], readings, segment=list)
-    assert ambiguous.fix_typos("知鸭") == "知鸭"
+    assert ambiguous.fix_typos("质鸭") == "质鸭"
 
 
 def test_small_numbers_of_years_are_written_as_the_documents_do(kb) -> None:

@@ -30,3 +30,8 @@ def test_a_neighbour_or_place_found_in_a_source_is_a_validation_problem(tmp_data
     found = problems(tmp_data)
     assert any("neighbour term '专利导航'" in p for p in found)
     assert any("place '新疆'" in p for p in found)
+
+
+def test_a_region_word_that_is_also_an_agency_name_still_names_the_region(kb) -> None:
+    assert kb.region_in("试点城市 专利许可转让") == "全国"
+    assert kb.region_in("上海 国家知识产权局") == "上海"
