@@ -141,12 +141,12 @@ class ActionAnswerOtherRegion(KBAction):
         if text and not region and outside_subject(kb, text):
             say_not_covered(dispatcher, kb, text)
             return []
-        if text and has_substance(kb, text) and not _only_region_words(text):
+        if text and has_substance(kb, text) and not only_region_words(text):
             return answer_question(dispatcher, kb, tracker, text, topic)
         if not last_query:
-            if text and region and not _only_region_words(text):  # 国家层面有啥支持？ as the first question
+            if text and region and not only_region_words(text):  # 国家层面有啥支持？ as the first question
                 return answer_in_region(dispatcher, kb, text, region)
-            if text and not _only_region_words(text):  # no earlier answer: this is a question of its own
+            if text and not only_region_words(text):  # no earlier answer: this is a question of its own
                 return answer_question(dispatcher, kb, tracker, text, None)
             dispatcher.utter_message(response="utter_need_context")
             return [SlotSet("region", region)] if region else []
@@ -192,11 +192,12 @@ def answer_in_region(dispatcher: CollectingDispatcher, kb: KnowledgeBase, text: 
     return slot_events(selection_slots(selection, text, None)) + [SlotSet("region", region)]
 
 
-def _only_region_words(text: str) -> bool:
+def only_region_words(text: str) -> bool:
     """A message such as “那大同那边呢？” that says nothing but a region."""
     import re
 
-    rest = re.sub(r"上海|大同|山西|全国|国家|浦东|层面|那边|这边|地区|的|呢|吗|那|看|只看|政策|有没有|有什么|怎么样|如何|市|省|[？?。！!，, ]", "", text)
+    rest = re.sub(r"上海|大同|山西|全国|国家|浦东|层面|那边|这边|地区|的|呢|吗|那|看|只看|政策|有没有|有什么|怎么样|如何|市|省|"
+                  r"具体|哪些|措施|规定|怎么说|说法|[？?。！!，, ]", "", text)
     return len(rest) <= 2
 
 

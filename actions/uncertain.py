@@ -17,17 +17,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from policies_kb import KnowledgeBase
 from policies_kb.answers import (
     CONFIDENT_SCORE, PAGE_SIZE, SUBSTANCE_SCORE, Selection, aspect_of_follow_up, focus_words, has_substance,
-    is_covered, outside_subject,
+    is_covered, names_new_subject, outside_subject,
 )
 
 from .answer import (
-    ActionAnswerOtherRegion, ActionShowMoreMeasures, KBAction, answer_aspect_of_shown, answer_question, say_not_covered,
+    ActionAnswerOtherRegion, ActionShowMoreMeasures, KBAction, answer_aspect_of_shown, answer_question, only_region_words,
+    say_not_covered,
 )
 from .followups import (
-    ActionShowContacts, ActionShowFigures, ActionShowOriginalText, ActionShowPlatforms, ActionShowResponsibleAgency,
+    WHOM_TO_CONTACT, ActionShowContacts, ActionShowFigures, ActionShowOriginalText, ActionShowPlatforms, ActionShowResponsibleAgency,
     ActionShowValidity,
 )
-from .context import latest_text, slot_measures, topics_for_intent
+from .context import latest_text, message_region, slot_measures, topics_for_intent
 from .presenter import send_measures
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,10 @@ def follow_up_action(kb: KnowledgeBase, tracker: Tracker, text: str, candidates:
     and one of the candidate intents is a follow-up intent it gives some weight."""
     if len(text) > SHORT_FOLLOW_UP or not slot_measures(kb, tracker, "shown_measures") or outside_subject(kb, text):
         return None
+    if message_region(kb, tracker) and only_region_words(text):  # 上海呢？具体有哪些措施？
+        return ActionAnswerOtherRegion(lambda: kb)
+    if WHOM_TO_CONTACT.search(text):  # 问谁？
+        return ActionShowResponsibleAgency(lambda: kb)
     for name, confidence in candidates:
         action = FOLLOW_UP_ACTIONS.get(name)
         if action is not None and confidence >= FALLBACK_TOPIC_CONFIDENCE:
@@ -163,11 +168,18 @@ class ActionAnswerFallback(KBAction):
         follow_up = follow_up_action(kb, tracker, text, ranked[:1])
         if follow_up is not None:
             return await follow_up.run(dispatcher, tracker, domain)
-        if outside_subject(kb, text) or "out_of_scope" in [name for name, _ in ranked[:1]]:
+        if outside_subject(kb, text):
             say_not_covered(dispatcher, kb, text)
             return []
         topics = likely_topics(kb, ranked)
         substance = has_substance(kb, text)
+        last_query = tracker.get_slot("last_query")
+        if (shown and last_query and substance and len(text) <= SHORT_FOLLOW_UP
+                and not names_new_subject(kb, text, shown)):  # 有钱拿吗？ after a loan answer: that loan's money
+            return answer_question(dispatcher, kb, tracker, f"{last_query} {text}", tracker.get_slot("last_topic"))
+        if "out_of_scope" in [name for name, _ in ranked[:1]]:
+            say_not_covered(dispatcher, kb, text)
+            return []
         if not substance and not (topics and is_covered(kb, text, topics)):
             dispatcher.utter_message(response="utter_default")
             return []

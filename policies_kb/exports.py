@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from .kb import REGION_WORDS, KnowledgeBase
-from .search import kb_vocabulary
+from .search import GAP, kb_vocabulary
 from .yamlio import dump_yaml
 
 ENTERPRISE_TYPES: Dict[str, List[str]] = {
@@ -85,7 +85,7 @@ def topic_words(kb: KnowledgeBase) -> Dict[str, List[str]]:
         words = set(topic.terms)
         for canonical, variants in kb.registry.synonyms.items():
             if canonical in topic.terms:
-                words.update(variants)
+                words.update(v for v in variants if GAP not in v)  # a gapped variant is no word
         for measure in kb.measures:
             if measure.topics and measure.topics[0] == topic.id:
                 words.update(measure.keywords)

@@ -124,6 +124,15 @@ def bigrams(text: str) -> List[str]:
     return grams
 
 
+GAP = "…"  # in a synonym variant: up to MAX_GAP characters of anything (查…专利 matches 查查同行申请的专利)
+MAX_GAP = 8
+
+
+def gapped_pattern(variant: str) -> "re.Pattern[str]":
+    """The pattern of a gapped variant: its parts in order, at most MAX_GAP characters apart, within a clause."""
+    return re.compile(f"[^，,。；;？?！!]{{0,{MAX_GAP}}}".join(re.escape(part) for part in variant.split(GAP)))
+
+
 def kb_vocabulary(registry: Registry) -> Set[str]:
     """Domain words for the tokenizer: names, aliases, topic terms, synonyms, keywords."""
     words: Set[str] = set()
@@ -135,7 +144,7 @@ def kb_vocabulary(registry: Registry) -> Set[str]:
         words.update(topic.terms)
     for canonical, variants in registry.synonyms.items():
         words.add(canonical)
-        words.update(variants)
+        words.update(v for v in variants if GAP not in v)
     for measure in registry.measures:
         words.update(measure.keywords)
         words.update(measure.beneficiaries)
@@ -157,6 +166,7 @@ class SearchIndex:
             ((variant, canonical) for canonical, variants in registry.synonyms.items() for variant in variants),
             key=lambda pair: len(pair[0]), reverse=True,
         )
+        self._gapped = {variant: gapped_pattern(variant) for variant, _ in self._variants if GAP in variant}
         self._topic_terms = {tid: topic.terms for tid, topic in registry.topics.items()}
         # filled by build(): term -> [(measure position, BM25F pseudo term frequency)], idf per term,
         # and bigram -> [(measure position, tf, K1 * length normalisation)], idf per bigram
@@ -225,10 +235,15 @@ class SearchIndex:
         canonical_words: List[str] = []
         variant_words: List[str] = []
         for variant, canonical in self._variants:
-            if variant in query:
+            if self._variant_in(variant, query):
                 canonical_words += self.tokenizer.words(canonical) or [canonical]
-                variant_words += self.tokenizer.words(variant)
+                variant_words += [w for part in variant.split(GAP) for w in self.tokenizer.words(part)]
         return self.tokenizer.words(query), canonical_words, variant_words
+
+    def _variant_in(self, variant: str, query: str) -> bool:
+        """Whether the query holds a synonym variant (a gapped one, 查…专利, with its parts in order)."""
+        pattern = self._gapped.get(variant)
+        return bool(pattern.search(query)) if pattern else variant in query
 
     def has_term(self, term: str) -> bool:
         """Whether any measure has the term (after build)."""
@@ -237,7 +252,7 @@ class SearchIndex:
 
     def query_topics(self, query: str) -> Set[str]:
         """Topics whose signal terms the query contains (after synonym expansion)."""
-        expanded = query + " " + " ".join(c for v, c in self._variants if v in query)
+        expanded = query + " " + " ".join(c for v, c in self._variants if self._variant_in(v, query))
         found = set()
         for topic, terms in self._topic_terms.items():
             if topic == "overview":

@@ -144,3 +144,27 @@ def test_a_materials_follow_up_puts_the_provisions_whose_text_lists_them_first(k
     messages, _ = run(ActionShowOriginalText(lambda: kb), tracker("需要交哪些东西", "ask_original_text", slots=slots),
                       domain)
     assert payload_ids(messages)[0] in {"cnipa-procedure-1", "cnipa-procedure-2"}
+
+
+def test_an_unclear_short_message_after_an_answer_refines_that_subject(kb, domain) -> None:
+    slots = {"shown_measures": ["shgov-30", "shgov-25"], "last_query": "上海拿专利找银行贷款", "region": "上海",
+             "last_topic": "financing"}
+    messages, events = run(ActionAnswerFallback(lambda: kb), tracker("政府补钱吗", "nlu_fallback", slots=slots), domain)
+    assert {"shgov-26", "shipa-11"} & set(payload_ids(messages))  # the loan's interest subsidy, not any money
+    assert "政府补钱吗" in slots_of(events)["last_query"]
+
+
+def test_whom_to_ask_the_nlu_is_unsure_of_names_the_agencies(kb, domain) -> None:
+    slots = {"shown_measures": ["shgov-26"], "last_query": "上海专利质押贷款贴息", "region": "上海"}
+    messages, _ = run(ActionAnswerFallback(lambda: kb), tracker("那该找谁", "nlu_fallback", slots=slots), domain)
+    assert responses(messages)[0] == "utter_agency_line" and payload_ids(messages) == ["shgov-26"]
+
+
+def test_a_region_and_generic_words_the_nlu_is_unsure_of_switch_the_region(kb, domain) -> None:
+    slots = {"shown_measures": ["datong-3"], "last_query": "大同专利导航服务", "region": "大同",
+             "last_topic": "patent_navigation"}
+    messages, events = run(ActionAnswerFallback(lambda: kb),
+                           tracker("全国呢？都有哪些规定", "nlu_fallback", [{"entity": "region", "value": "全国"}], slots),
+                           domain)
+    assert payload_ids(messages) and all(i.startswith("cnipa") for i in payload_ids(messages))
+    assert slots_of(events)["region"] == "全国"

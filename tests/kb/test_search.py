@@ -168,3 +168,16 @@ def test_garbage_query_returns_nothing(kb, query):
 
 def test_unknown_region_filter_does_not_crash(kb):
     assert isinstance(kb.search("专利", region="火星"), list)
+
+
+def test_a_gapped_synonym_matches_its_parts_in_order_within_a_clause(kb):
+    """查…专利 stands for 检索 when the words between are few and in one clause, not across a comma."""
+    _, canonical, _ = kb.index.expand("能不能查一下国外那几家的专利")
+    assert "检索" in canonical
+    _, canonical, _ = kb.index.expand("想查一下，我们的商标和专利")
+    assert "检索" not in canonical
+    assert "查…专利" not in kb.vocabulary
+
+
+def test_buying_patents_from_a_research_institute_finds_the_acquisition_measure(kb):
+    assert kb.search("我们打算向研究所购买几项专利，上海有支持吗", region="上海", limit=1)[0].measure.id == "shgov-12"
