@@ -10,6 +10,8 @@ from policies_kb.aspects import BY_ID, asked_aspect, stating
 
 @pytest.mark.parametrize("question, aspect", [
     ("专利导航服务收费吗", "fee"),
+    ("开放许可的使用费有没有统一的价", "fee"),
+    ("转让价格该怎么定，有人指导吗", "pricing"),
     ("优先审查一般要多久能批下来", "duration"),
     ("试点城市申报需要提交哪些材料", "materials"),
     ("申报试点城市要什么条件", "conditions"),
@@ -35,6 +37,7 @@ def test_the_pilot_city_notice_states_its_conditions_materials_and_deadline(kb) 
     assert BY_ID["contact"].states(kb.get("cnipa-contacts"))
     assert not BY_ID["amount"].states(kb.get("shgov-26"))  # 给予贴息, no figure
     assert not BY_ID["fee"].states(kb.get("datong-3"))
+    assert not BY_ID["fee"].states(kb.get("datong-4")) and BY_ID["pricing"].states(kb.get("datong-4"))  # 许可使用费定价指导
 
 
 def test_a_provision_whose_text_states_the_aspect_comes_before_one_that_only_sits_under_its_heading(kb) -> None:
