@@ -15,7 +15,7 @@ from policies_kb.answers import (
     PAGE_SIZE, Selection, agencies_text, aspect_of_follow_up, discriminating_topics, focus_on_aspect, has_substance,
     is_covered, outside_subject, select, stating,
 )
-from policies_kb.aspects import Aspect, asked_aspect
+from policies_kb.aspects import Aspect, asked_aspect, states_itself
 
 from .context import latest_intent, latest_text, message_region, slot_measures, topics_for_intent
 from .kb_store import KBProvider, default_kb
@@ -52,7 +52,8 @@ def answer_aspect_of_shown(dispatcher: CollectingDispatcher, kb: KnowledgeBase, 
     shown = slot_measures(kb, tracker, "shown_measures")
     pending = slot_measures(kb, tracker, "pending_measures")
     query = tracker.get_slot("last_query") or ""
-    stated = stating(aspect, list(dict.fromkeys(shown + pending[:PAGE_SIZE] + same_documents(kb, shown, query))))
+    candidates = list(dict.fromkeys(shown + pending[:PAGE_SIZE] + same_documents(kb, shown, query)))
+    stated = [m for m in stating(aspect, candidates) if m in shown or states_itself(aspect, m)]
     region = tracker.get_slot("region")
     if stated:
         send_measures(dispatcher, kb, Selection(stated[:PAGE_SIZE], [], region), query)

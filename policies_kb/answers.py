@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from .aspects import Aspect, asked_aspect, stating, without_aspect_words
+from .aspects import Aspect, asked_aspect, stating, states_itself, without_aspect_words
 from .kb import KnowledgeBase, normalise_region
 from .model import Measure
 from .search import TopicHint, as_topics
@@ -218,9 +218,22 @@ def aspect_of_follow_up(kb: KnowledgeBase, text: str, shown: Sequence[Measure]) 
     aspect = asked_aspect(text)
     if aspect is None or not aspect.reports_absence:
         return None
-    if names_new_subject(kb, without_aspect_words(aspect, text), shown):
+    rest = without_aspect_words(aspect, text)
+    if names_new_subject(kb, rest, shown) or names_other_provision(kb, rest, shown):
         return None
     return aspect
+
+
+POINTS_BACK = re.compile(r"这个|这些|这项|这条|这种|它们?|上面|刚才|前面|那个|那些")
+
+
+def names_other_provision(kb: KnowledgeBase, rest: str, shown: Sequence[Measure]) -> bool:
+    """Whether the words of a follow-up other than its aspect's name a subject whose best provision was not shown
+    (有没有培训辅导？多久一次？ after an answer on talent), and do not point back (这个 …)."""
+    if POINTS_BACK.search(rest) or not has_substance(kb, rest):
+        return False
+    hits = kb.search(FOLLOW_UP_FILLER.sub(" ", rest), limit=1)
+    return bool(hits) and hits[0].measure not in shown
 
 
 def focus_words(kb: KnowledgeBase, text: str, candidates: Sequence[Measure]) -> List[Measure]:
@@ -295,7 +308,7 @@ def focus_on_aspect(kb: KnowledgeBase, selection: Selection, question: str, topi
     wider = [h.measure for h in kb.search(question, topic_hint=topic_hint, limit=60)
              if h.measure.document_id in documents and h.measure not in first
              and (not topics or topics.intersection(h.measure.topics))]
-    stated = stating(aspect, first + wider)
+    stated = [m for m in stating(aspect, first + wider) if m in selection.shown or states_itself(aspect, m)]
     if not stated:
         return selection, aspect, not aspect.reports_absence
     ordered = stated + [m for m in pool if m not in stated]

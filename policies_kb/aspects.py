@@ -135,6 +135,11 @@ def stating(aspect: Aspect, measures: Sequence[Measure]) -> List[Measure]:
             + [m for m in headed if m.id not in in_text])
 
 
+def states_itself(aspect: Aspect, measure: Measure) -> bool:
+    """Whether the provision's own title or text states the aspect (not only a heading it sits under)."""
+    return aspect.states(replace(measure, section_path=()))
+
+
 def _text_only(measure: Measure) -> Measure:
     """The measure without its title and section headings: to test its own text alone."""
     return replace(measure, title="", section_path=())
