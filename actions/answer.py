@@ -214,6 +214,9 @@ class ActionShowMoreMeasures(KBAction):
         kb = self.kb
         pending = slot_measures(kb, tracker, "pending_measures")
         last_query = tracker.get_slot("last_query")
+        aspect = aspect_of_follow_up(kb, latest_text(kb, tracker), slot_measures(kb, tracker, "shown_measures"))
+        if aspect:  # 能贴几个点？ read as "more"
+            return answer_aspect_of_shown(dispatcher, kb, tracker, aspect)
         if not last_query:
             dispatcher.utter_message(response="utter_need_context")
             return []

@@ -126,7 +126,9 @@ def answer_singled_out(dispatcher: CollectingDispatcher, kb: KnowledgeBase, trac
     shown = slot_measures(kb, tracker, "shown_measures")
     if not shown or len(text) > SHORT_FOLLOW_UP or outside_subject(kb, text):
         return None
-    singled_out = focus_words(kb, text, shown + slot_measures(kb, tracker, "pending_measures"))[:PAGE_SIZE]
+    region = message_region(kb, tracker)
+    singled_out = [m for m in focus_words(kb, text, shown + slot_measures(kb, tracker, "pending_measures"))
+                   if not region or kb.region_of(m) == region][:PAGE_SIZE]  # 上海在导航上…: not Datong's
     if not singled_out:
         return None
     send_measures(dispatcher, kb, Selection(singled_out, [], tracker.get_slot("region")),

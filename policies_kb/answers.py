@@ -218,22 +218,9 @@ def aspect_of_follow_up(kb: KnowledgeBase, text: str, shown: Sequence[Measure]) 
     aspect = asked_aspect(text)
     if aspect is None or not aspect.reports_absence:
         return None
-    rest = without_aspect_words(aspect, text)
-    if names_new_subject(kb, rest, shown) or names_other_provision(kb, rest, shown):
+    if names_new_subject(kb, without_aspect_words(aspect, text), shown):
         return None
     return aspect
-
-
-POINTS_BACK = re.compile(r"这个|这些|这项|这条|这种|它们?|上面|刚才|前面|那个|那些")
-
-
-def names_other_provision(kb: KnowledgeBase, rest: str, shown: Sequence[Measure]) -> bool:
-    """Whether the words of a follow-up other than its aspect's name a subject whose best provision was not shown
-    (有没有培训辅导？多久一次？ after an answer on talent), and do not point back (这个 …)."""
-    if POINTS_BACK.search(rest) or not has_substance(kb, rest):
-        return False
-    hits = kb.search(FOLLOW_UP_FILLER.sub(" ", rest), limit=1)
-    return bool(hits) and hits[0].measure not in shown
 
 
 def focus_words(kb: KnowledgeBase, text: str, candidates: Sequence[Measure]) -> List[Measure]:

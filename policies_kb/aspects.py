@@ -54,6 +54,9 @@ ASPECTS: Sequence[Aspect] = (
         r"截止|截至|最晚|什么时候(?:之?前|开始|结束|办|举办|开展)|啥时候(?:办|举办|开展|开始)|何时|哪天|几号"),
            lambda m: bool(m.deadlines) or any(t.deadline for t in m.targets)
            or bool(re.search(r"\d{4}年\d{1,2}月\d{1,2}日", m.text))),
+    Aspect("address", "具体地址或网址", re.compile(
+        r"地址|网址|链接|门牌|设在哪|设在什么地方|在哪条路|哪几个县|哪几个区|在哪个区|官网是|网站是多少|怎么走"),
+           _pattern(r"地址|位于|坐落|https?://|www\.|\d+号")),
     Aspect("hours", "服务或办公时间", re.compile(r"几点|服务时间|开放时间|办公时间|上班时间|营业时间|周末"),
            _pattern(r"\d{1,2}[:：]\d{2}|\d{1,2}点|周一|工作日")),
     Aspect("period", "期限长短", re.compile(r"几年|多少年|为期多久"),
@@ -83,7 +86,7 @@ ASPECTS: Sequence[Aspect] = (
         r"怎么参加|如何参加|怎么加入|如何加入|怎么操作"),
            _pattern(r"申报材料及程序|申报程序|申请程序|办理程序|办理流程|按程序|流程如下")),
     Aspect("amount", "具体的金额、比例或标准", re.compile(
-        r"(?:补|给|贴|奖|抵|能拿|能贷|贷)多少(?:钱)?|多少钱|金额|额度|比例|最高|上限|封顶|多少万|几万|补贴标准|资助标准|奖励标准|"
+        r"(?:补|给|贴|奖|抵|能拿|能贷|贷|奖励|资助|补贴|补助|扶持|支持)多少(?:钱)?|多少钱|金额|额度|比例|最高|上限|封顶|多少万|几万|补贴标准|资助标准|奖励标准|"
         r"利率|贴息率|费率|多少利息|面值|几个点|多少个点|几成|百分之几"),
            lambda m: _sentences_with(m, MONEY, AWARD)),
     Aspect("pricing", "定价方式", re.compile(

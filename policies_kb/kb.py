@@ -60,7 +60,8 @@ class KnowledgeBase:
     def normalise(self, text: str) -> str:
         """A question as the KB reads it: simplified script, ASCII letters, no proposal wrapper, typos fixed."""
         if self._normaliser is None:
-            self._normaliser = TextNormaliser(self.vocabulary, load_readings(READINGS_FILE),
+            places = [word for words in REGION_WORDS.values() for word in words]  # 大铜 is a typo of 大同 too
+            self._normaliser = TextNormaliser([*self.vocabulary, *places], load_readings(READINGS_FILE),
                                               self.tokenizer.dictionary_words)
         return self._normaliser(text)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from test_actions import payload_ids, responses, run, slots_of, tracker
 
-from actions.answer import ActionAnswerOtherRegion, ActionAnswerPolicyQuestion
+from actions.answer import ActionAnswerOtherRegion, ActionAnswerPolicyQuestion, ActionShowMoreMeasures
 from actions.followups import ActionShowOriginalText, ActionShowResponsibleAgency, ActionShowValidity
 from actions.uncertain import ActionAnswerCapabilities, ActionAnswerFallback, ActionAnswerOutOfScope
 
@@ -168,3 +168,15 @@ def test_a_region_and_generic_words_the_nlu_is_unsure_of_switch_the_region(kb, d
                            domain)
     assert payload_ids(messages) and all(i.startswith("cnipa") for i in payload_ids(messages))
     assert slots_of(events)["region"] == "全国"
+
+
+def test_an_aspect_read_as_more_is_answered_as_the_aspect(kb, domain) -> None:
+    messages, _ = run(ActionShowMoreMeasures(lambda: kb), tracker("最高补多少", "ask_more", slots=FINANCING), domain)
+    assert responses(messages) == ["utter_aspect_not_stated_follow_up"]
+
+
+def test_a_word_of_a_shown_measure_does_not_single_it_out_when_another_region_is_named(kb, domain) -> None:
+    slots = {"shown_measures": ["datong-3"], "last_query": "大同专利导航", "region": "大同"}
+    messages, _ = run(ActionAnswerFallback(lambda: kb),
+                      tracker("上海的导航怎么安排", "nlu_fallback", [{"entity": "region", "value": "上海"}], slots), domain)
+    assert payload_ids(messages) and "datong-3" not in payload_ids(messages)

@@ -10,6 +10,9 @@ from policies_kb.aspects import BY_ID, asked_aspect, stating
 
 @pytest.mark.parametrize("question, aspect", [
     ("专利导航服务收费吗", "fee"),
+    ("指导站的地址在哪儿", "address"),
+    ("去哪里办", None),  # a platform question, answered by the platforms a provision names
+    ("通过以后奖励多少", "amount"),
     ("开放许可的使用费有没有统一的价", "fee"),
     ("转让价格该怎么定，有人指导吗", "pricing"),
     ("优先审查一般要多久能批下来", "duration"),
