@@ -47,12 +47,14 @@ class KBAction(Action, ABC):
 
 def answer_aspect_of_shown(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker: Tracker,
                            aspect: Aspect) -> List[Dict[Text, Any]]:
-    """能补多少？收费吗？about the measures just shown: those that state it, or plainly "not stated" and whom to
-    ask (the measures were cited in the answer just before; they are not listed again)."""
+    """能补多少？收费吗？about the measures just shown: those that state it (for an aspect a document states once,
+    also the document's other provisions on the same subject), or plainly "not stated" and whom to ask (the
+    measures were cited in the answer just before; they are not listed again)."""
     shown = slot_measures(kb, tracker, "shown_measures")
     pending = slot_measures(kb, tracker, "pending_measures")
     query = tracker.get_slot("last_query") or ""
-    candidates = list(dict.fromkeys(shown + pending[:PAGE_SIZE] + same_documents(kb, shown, query)))
+    candidates = list(dict.fromkeys(shown + pending[:PAGE_SIZE] + same_documents(kb, shown, query))
+                      ) if aspect.of_document else shown
     stated = [m for m in stating(aspect, candidates) if m in shown or states_itself(aspect, m)]
     region = tracker.get_slot("region")
     if stated:

@@ -29,6 +29,7 @@ class Aspect:
     states: Callable[[Measure], bool]
     unless: Optional[re.Pattern] = None  # a question with these words asks something else
     reports_absence: bool = True  # False: only puts the provisions that state it first, never "not stated"
+    of_document: bool = False  # stated once for a whole document (its contacts, deadline, procedure), not per provision
 
 
 def _text(measure: Measure) -> str:
@@ -100,6 +101,12 @@ ASPECTS: Sequence[Aspect] = (
                                            r"怎么理解|如何理解|咋理解|何谓"),
            _pattern(r"是指|指的是|所称|以下简称")),
 )
+# Aspects a document states once for all its provisions (the 2017 notice's contacts, deadline and procedure
+# and pilot period answer a question about any of its measures); the others are stated, or not, by the provision itself:
+# a 免费 in one provision says nothing of another's fee.
+OF_DOCUMENT = frozenset({"contact", "deadline", "period", "assessment", "reporting", "materials", "applicants", "tasks",
+                         "support", "conditions", "procedure"})
+ASPECTS = tuple(replace(aspect, of_document=aspect.id in OF_DOCUMENT) for aspect in ASPECTS)
 BY_ID = {aspect.id: aspect for aspect in ASPECTS}
 
 

@@ -180,3 +180,9 @@ def test_a_word_of_a_shown_measure_does_not_single_it_out_when_another_region_is
     messages, _ = run(ActionAnswerFallback(lambda: kb),
                       tracker("上海的导航怎么安排", "nlu_fallback", [{"entity": "region", "value": "上海"}], slots), domain)
     assert payload_ids(messages) and "datong-3" not in payload_ids(messages)
+
+
+def test_a_fee_follow_up_reads_only_the_measures_shown_not_a_free_service_elsewhere(kb, domain) -> None:
+    slots = {"shown_measures": ["datong-11"], "last_query": "大同专利代理机构", "region": "大同"}
+    messages, _ = run(ActionAnswerOutOfScope(lambda: kb), tracker("代理要收费吗", "out_of_scope", slots=slots), domain)
+    assert responses(messages) == ["utter_aspect_not_stated_follow_up"]  # datong-10's 免费 is another service's
