@@ -20,10 +20,7 @@ credentials.yml (or deploy/credentials.prod.yml):
   what happens after a failure. ``GET /webhooks/guard/`` reports that it is active. With
   ``warm_up: true`` (the default) it also warms the model up once the server has started (channels/warmup.py).
 
-endpoints.prod.yml:
-
-- ``channels.stores.ResilientSQLTrackerStore`` (also importable from here): see channels/stores.py.
-- ``channels.lock_store.AtomicRedisLockStore`` (also importable from here): see channels/lock_store.py.
+The stores of endpoints.yml and endpoints.prod.yml are in rasa_stores/.
 """
 
 from __future__ import annotations
@@ -45,8 +42,6 @@ from sanic.response import HTTPResponse
 from channels import action_client, graph_runner, speedups
 from channels.action_reply import ActionReplyValidator
 from channels.socketio import SocketIOInput
-from channels.lock_store import AtomicRedisLockStore  # noqa: F401  (older endpoints name it here)
-from channels.stores import ResilientSQLTrackerStore  # noqa: F401  (endpoints name it here too)
 from channels.warmup import warm_up
 
 logger = logging.getLogger(__name__)

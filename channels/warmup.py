@@ -6,7 +6,7 @@ caches, the policies and SQLAlchemy compile their queries, the first action call
 client. ``warm_up(agent)`` does that work once, before users come, without storing anything: it
 runs whole turns (NLU, policies, the action server, the responses) for a few messages of different
 lengths on a copy of Rasa's message processor that keeps its tracker in memory, and runs the real
-tracker store's read and INSERT in a transaction that is rolled back (channels.stores; on PostgreSQL
+tracker store's read and INSERT in a transaction that is rolled back (rasa_stores.tracker_store; on PostgreSQL
 this also opens the asyncpg connection and prepares both statements).
 It is started by the ``guard`` channel (channels/resilience.py) after the server has started.
 Afterwards it collects the garbage that loading left behind (Rasa 3.6 loads a DIET model by fitting
@@ -49,7 +49,7 @@ async def warm_up(agent: Any, texts: Sequence[str] = WARM_UP_TEXTS) -> float:
     while store is not None and not hasattr(store, "warm_up_async"):
         store = getattr(store, "_tracker_store", None)  # Rasa wraps the configured store
     if store is not None:
-        await store.warm_up_async()  # channels.stores: its read and INSERT, rolled back
+        await store.warm_up_async()  # rasa_stores.tracker_store: its read and INSERT, rolled back
     gc.collect()
     trimmed = release_free_memory()
     seconds = time.perf_counter() - started

@@ -90,4 +90,4 @@ def test_server_warms_up_and_stores_nothing_for_it(stack: Stack) -> None:
         senders = [row[0] for row in conn.execute("SELECT DISTINCT sender_id FROM events")]
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert not [s for s in senders if s.startswith("warm-up-")]
-    assert mode == "wal"  # the stack runs endpoints.yml's store (channels.stores)
+    assert mode == "wal"  # the stack runs endpoints.yml's store (rasa_stores.tracker_store)

@@ -106,10 +106,10 @@ def test_endpoints_prod_reads_everything_from_the_environment(monkeypatch: pytes
         monkeypatch.setenv(name, value)
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.prod.yml"))
     assert endpoints.action.url == "http://actions:5055/webhook"
-    assert endpoints.tracker_store.type == "channels.stores.ResilientSQLTrackerStore"
+    assert endpoints.tracker_store.type == "rasa_stores.tracker_store.ResilientSQLTrackerStore"
     assert endpoints.tracker_store.kwargs["dialect"] == "postgresql"
     assert endpoints.tracker_store.url == "db.internal" and endpoints.tracker_store.kwargs["password"] == "pw"
-    assert endpoints.lock_store.type == "channels.lock_store.AtomicRedisLockStore"
+    assert endpoints.lock_store.type == "rasa_stores.lock_store.AtomicRedisLockStore"
     assert endpoints.lock_store.url == "redis.internal"
     monkeypatch.delenv("DB_PASSWORD")
     with pytest.raises(RasaException):

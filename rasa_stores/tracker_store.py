@@ -1,11 +1,11 @@
 """The tracker store used by both set-ups: Rasa's SQLTrackerStore with a cheaper turn.
 
-``channels.stores.ResilientSQLTrackerStore`` (endpoints.yml with SQLite, endpoints.prod.yml with
-PostgreSQL) stores exactly the rows Rasa's ``SQLTrackerStore`` stores, in the same table, so the
-staff report, ``rasa export`` and a later switch back to the stock store all keep working. It differs in
-how it talks to the database:
+``rasa_stores.tracker_store.ResilientSQLTrackerStore`` (endpoints.yml with SQLite, endpoints.prod.yml
+with PostgreSQL) stores exactly the rows Rasa's ``SQLTrackerStore`` stores, in the same table (rasa_stores.events_table),
+so the staff report, ``rasa export`` and a later switch back to the stock store all keep working. It
+differs in how it talks to the database:
 
-- PostgreSQL: a turn's read and INSERT go through asyncpg (``channels.pg_events``), so the replica
+- PostgreSQL: a turn's read and INSERT go through asyncpg (``rasa_stores.pg_events``), so the replica
   serves other conversations while the database works, and a statement whose kept connection died
   (PostgreSQL restarted) is sent again on a new one. Everything else (creating the table, counting,
   ``retrieve_full_tracker``, ``keys``) stays on SQLAlchemy, whose pool tests connections before use
@@ -46,13 +46,13 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from channels.pg_events import PostgresEvents, insert_statement
+from rasa_stores.events_table import WRITTEN_COLUMNS
+from rasa_stores.pg_events import PostgresEvents, insert_statement
 
 logger = logging.getLogger(__name__)
 
 COUNT_TTL = 60.0  # seconds a remembered event count stays usable (Rasa's lock lifetime)
 MAX_REMEMBERED = 10_000  # conversations whose count is remembered at once
-EVENT_COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
 INSERT_CHUNK = 100  # rows per INSERT (6 parameters each: under SQLite's oldest limit of 999)
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000")
 
@@ -119,10 +119,10 @@ class DriverStatements:
         """SQL and parameters of one INSERT of these rows (at most INSERT_CHUNK)."""
         count = len(rows)
         if count not in self._inserts:
-            values = [{column: sa.bindparam(f"{column}_{i}") for column in EVENT_COLUMNS} for i in range(count)]
+            values = [{column: sa.bindparam(f"{column}_{i}") for column in WRITTEN_COLUMNS} for i in range(count)]
             self._inserts[count] = self._compile(self.table.insert().values(values))
         sql, order = self._inserts[count]
-        named = {f"{column}_{i}": row[column] for i, row in enumerate(rows) for column in EVENT_COLUMNS}
+        named = {f"{column}_{i}": row[column] for i, row in enumerate(rows) for column in WRITTEN_COLUMNS}
         return sql, self._parameters(named, order)
 
 
@@ -130,7 +130,7 @@ def postgres_events(url: sa.engine.URL, dialect: Any, table: str) -> PostgresEve
     """The asyncpg statements of a PostgreSQL tracker store: the session read and the INSERT."""
     read = session_events_statement(dialect, table).text
     read = read.replace(":sender_id", "$1").replace(":started", "$2")
-    insert = insert_statement(table, EVENT_COLUMNS, dialect.identifier_preparer.quote)
+    insert = insert_statement(table, WRITTEN_COLUMNS, dialect.identifier_preparer.quote)
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     return PostgresEvents(dsn, read, insert)
 
@@ -203,7 +203,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         rows = [event_row(tracker.sender_id, event) for event in self._additional_events(tracker)]
         if rows and self._async_events is not None:
-            await self._async_events.insert([tuple(row[column] for column in EVENT_COLUMNS) for row in rows])
+            await self._async_events.insert([tuple(row[column] for column in WRITTEN_COLUMNS) for row in rows])
         elif rows:
             with self.engine.begin() as connection:
                 for start in range(0, len(rows), INSERT_CHUNK):

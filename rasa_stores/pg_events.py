@@ -20,7 +20,8 @@ INSERT of the new events, with asyncpg instead:
   kept connection meets after a restart. A connection that broke mid-INSERT is not guessed about:
   the error goes to Rasa, which logs it (the turn is answered, not stored), never stored twice.
 
-The table is Rasa's ``events`` table, created by SQLTrackerStore; this module only reads and appends rows.
+The table is Rasa's ``events`` table (rasa_stores.events_table), created by SQLTrackerStore; this
+module only reads and appends rows.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable, List, Optional, Sequ
 
 import asyncpg
 
+from rasa_stores.events_table import postgres_types
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -42,13 +45,12 @@ CONNECT_TIMEOUT = 10.0  # seconds (asyncpg's default is 60)
 # it broke (class 08), or asyncpg found it closed.
 CONNECTION_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
                      asyncpg.InterfaceError, OSError, asyncio.TimeoutError)
-COLUMN_TYPES = ("varchar", "varchar", "float8", "varchar", "varchar", "text")  # Rasa's events columns
 
 
 def insert_statement(table: str, columns: Sequence[str], quote: Callable[[str], str]) -> str:
     """One INSERT of any number of rows: one array parameter per column, rows kept in array order."""
     names = ", ".join(quote(column) for column in columns)
-    arrays = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(COLUMN_TYPES, start=1))
+    arrays = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(postgres_types(columns), start=1))
     aliases = ", ".join(f"c{i}" for i in range(len(columns)))
     return (f"INSERT INTO {quote(table)} ({names}) SELECT {aliases} "
             f"FROM unnest({arrays}) WITH ORDINALITY AS u({aliases}, n) ORDER BY n")
@@ -139,7 +141,7 @@ class PostgresEvents:
         return await self._run(fetch, "read", repeatable=True)
 
     async def insert(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Append rows (sender_id, type_name, timestamp, intent_name, action_name, data) in one statement."""
+        """Append rows (values of WRITTEN_COLUMNS, in that order) in one statement."""
         if not rows:
             return
         columns = [list(column) for column in zip(*rows)]

@@ -1,4 +1,4 @@
-"""channels.stores.ResilientSQLTrackerStore on SQLite: same rows as Rasa's store, fewer queries per turn."""
+"""rasa_stores.tracker_store.ResilientSQLTrackerStore on SQLite: same rows as Rasa's store, fewer queries per turn."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-import channels.stores as stores
-from channels.stores import ResilientSQLTrackerStore
+import rasa_stores.tracker_store as stores
+from rasa_stores.tracker_store import ResilientSQLTrackerStore
 
 
 def make_store(path: Path, cls: type = ResilientSQLTrackerStore) -> SQLTrackerStore:

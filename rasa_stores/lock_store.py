@@ -1,6 +1,6 @@
 """The production lock store: Rasa's RedisLockStore, atomic across replicas and without blocking the server.
 
-``channels.lock_store.AtomicRedisLockStore`` (endpoints.prod.yml) keeps Rasa's ticket lock: the same
+``rasa_stores.lock_store.AtomicRedisLockStore`` (endpoints.prod.yml) keeps Rasa's ticket lock: the same
 key, the same JSON value (``TicketLock.dumps``), the same order of service (tickets in the order they
 were issued; a ticket's holder runs once every earlier ticket is finished or expired). It changes how
 the lock is read and written:
