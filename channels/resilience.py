@@ -1,18 +1,9 @@
-"""Production hardening for Rasa 3.6: safe input channels, action-server failure handling, stores.
+"""Production hardening for Rasa 3.6: action-server failure handling (the input channels are in connectors/).
 
 Everything here is opt-in through configuration; importing the module changes nothing.
 
 credentials.yml (or deploy/credentials.prod.yml):
 
-- ``channels.resilience.SafeRestInput``: Rasa's REST channel (same URL, ``/webhooks/rest/webhook``)
-  that answers 400 instead of 500 to bodies that are not a JSON object, requires a ``sender`` that
-  fits the tracker store (1–255 printable characters) and a string ``message``, and cuts the message
-  to ``max_message_chars`` (default 2000) before NLU. Without the cut, a 100,000-character Chinese
-  message keeps a Rasa process busy for minutes (DIET attention is quadratic) and then fails.
-- ``channels.resilience.SafeSocketIOInput``: the project's socket.io channel (``channels/socketio.py``,
-  Rasa's with fixes; same options, including ``jwt_key``) with the same sender and length rules;
-  invalid messages are dropped with a warning. (5,000 characters take ~7 s of NLU on a busy CPU,
-  2,000 about 1 s.)
 - ``channels.resilience.ActionFailureGuard``: no messages of its own; when Rasa creates it, custom
   action calls that fail (action server down, 5xx, timeout after ``timeout`` seconds) make the bot
   send ``response`` (default ``utter_action_unavailable``) instead of nothing. Rasa 3.6 has no hook
@@ -27,169 +18,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any, Dict
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
-from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import action_client, graph_runner, speedups
 from channels.action_reply import ActionReplyValidator
-from channels.socketio import SocketIOInput
 from channels.warmup import warm_up
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_MESSAGE_CHARS = 2000  # same cut as the WeChat channel (MAX_USER_TEXT)
-MAX_SENDER_CHARS = 255  # SQLTrackerStore.events.sender_id is VARCHAR(255)
 DEFAULT_ACTION_TIMEOUT = 15.0  # Rasa's own limit for an action call is 300 s
 FALLBACK_RESPONSE = "utter_action_unavailable"
-_INPUT_CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_KEEP_CONTROLS = {"\n", "\t"}
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-
-
-# ---------------------------------------------------------------------------------- input rules
-
-
-def valid_sender(value: Any) -> str | None:
-    """The sender id as a string if the tracker store can keep it, else None.
-
-    Strings and integers are accepted; the id must have 1–255 characters, none of them control
-    characters, lone surrogates or other unprintable code points (PostgreSQL rejects NUL).
-    """
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None
-    text = str(value)
-    if not text or len(text) > MAX_SENDER_CHARS or not text.isprintable():
-        return None
-    return text
-
-
-def clean_text(value: str, max_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> str:
-    """The user's text cut to max_chars, without control characters or lone surrogates."""
-    text = value[: max_chars * 2]
-    # lone surrogates (possible in JSON "\ud800") cannot be stored or tokenised: replace them
-    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    text = "".join(
-        " " if unicodedata.category(ch) == "Cc" and ch not in _KEEP_CONTROLS else ch for ch in text
-    )
-    return text[:max_chars].strip()
-
-
-def _max_chars(credentials: dict[str, Any]) -> int:
-    """max_message_chars from the credentials (a positive integer), or the default."""
-    raw = credentials.get("max_message_chars")
-    try:
-        value = int(raw) if raw not in (None, "") else DEFAULT_MAX_MESSAGE_CHARS
-    except (TypeError, ValueError):
-        logger.warning("max_message_chars=%r is not a number; using %d", raw, DEFAULT_MAX_MESSAGE_CHARS)
-        return DEFAULT_MAX_MESSAGE_CHARS
-    return value if value > 0 else DEFAULT_MAX_MESSAGE_CHARS
-
-
-class SafeRestInput(RestInput):
-    """Rasa's REST channel with input validation (400 instead of 500) and a length cut."""
-
-    @classmethod
-    def name(cls) -> str:
-        """Same name, hence same URL, as Rasa's REST channel."""
-        return "rest"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        """Build from credentials (max_message_chars, optional)."""
-        return cls(max_message_chars=_max_chars(credentials or {}))
-
-    def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
-        """Remember the length cut."""
-        self.max_message_chars = max_message_chars
-
-    @staticmethod
-    def _body(req: Request) -> dict[str, Any]:
-        """The JSON object of the request (Sanic answers 400 to invalid JSON itself)."""
-        body = req.json
-        if not isinstance(body, dict):
-            raise InvalidUsage("the body must be a JSON object with 'sender' and 'message'")
-        return body
-
-    async def _extract_sender(self, req: Request) -> str | None:
-        """The sender id; missing or unusable → 400."""
-        sender = valid_sender(self._body(req).get("sender"))
-        if sender is None:
-            raise InvalidUsage("'sender' must be a string of 1-255 printable characters")
-        return sender
-
-    def _extract_message(self, req: Request) -> str | None:
-        """The message text, cleaned and cut; not a string → 400."""
-        message = self._body(req).get("message")
-        if not isinstance(message, str):
-            raise InvalidUsage("'message' must be a string")
-        return clean_text(message, self.max_message_chars)
-
-    def _extract_input_channel(self, req: Request) -> str:
-        """A short lower-case channel name given by the client, else 'rest'."""
-        value = self._body(req).get("input_channel")
-        return value if isinstance(value, str) and _INPUT_CHANNEL_NAME.match(value) else self.name()
-
-    def get_metadata(self, request: Request) -> dict[str, Any] | None:
-        """Metadata must be a JSON object (or absent)."""
-        metadata = self._body(request).get("metadata")
-        if metadata is not None and not isinstance(metadata, dict):
-            raise InvalidUsage("'metadata' must be a JSON object")
-        return metadata
-
-
-class SafeSocketIOInput(SocketIOInput):
-    """The project's socket.io channel (channels/socketio.py, Rasa's with fixes) with the sender and
-    length rules of SafeRestInput; messages with an unusable session id or text are dropped."""
-
-    @classmethod
-    def name(cls) -> str:
-        """Same name, hence same URL prefix, as Rasa's socket.io channel."""
-        return "socketio"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        """Build from the socketio credentials plus max_message_chars."""
-        credentials = credentials or {}
-        channel = cls(
-            credentials.get("user_message_evt", "user_uttered"),
-            credentials.get("bot_message_evt", "bot_uttered"),
-            credentials.get("namespace"),
-            credentials.get("session_persistence", False),
-            credentials.get("socketio_path", "/socket.io"),
-            credentials.get("jwt_key") or None,
-            credentials.get("jwt_method", "HS256"),
-            credentials.get("metadata_key", "metadata"),
-        )
-        channel.max_message_chars = _max_chars(credentials)
-        if channel.jwt_key:
-            logger.info("socketio: connections need a JWT signed with SOCKETIO_JWT_SECRET")
-        return channel
-
-    max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
-
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        """Rasa's blueprint, with each message checked before it reaches the agent."""
-
-        async def guarded(message: UserMessage) -> Any:
-            sender = valid_sender(message.sender_id)
-            if sender is None or not isinstance(message.text, str):
-                logger.warning("socketio message dropped: unusable session id or text")
-                return None
-            message.sender_id = sender
-            message.text = clean_text(message.text, self.max_message_chars)
-            return await on_new_message(message)
-
-        return super().blueprint(guarded)
 
 
 # ------------------------------------------------------------------------ action server failures

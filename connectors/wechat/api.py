@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Optional, Text
 import requests
 from rasa.core.channels.channel import OutputChannel
 
-from channels.wechat_format import Rendered, render_messages, split_reply
+from connectors.wechat.config import DEFAULT_API_BASE
+from connectors.wechat.format import Rendered, render_messages, split_reply
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class WeChatApiClient:
         timeout: Any = API_TIMEOUT,
     ) -> None:
         """Create a client for the given API base URL and app credentials."""
-        self.api_base = (api_base or "https://api.weixin.qq.com").rstrip("/")
+        self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
         self.app_id = app_id or ""
         self._app_secret = app_secret or ""
         self._session = session or requests.Session()

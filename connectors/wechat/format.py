@@ -21,6 +21,7 @@ ERROR_TEXT = "抱歉，系统暂时无法回答您的问题，请稍后再试。
 EMPTY_ANSWER_TEXT = "抱歉，我暂时没有找到相关内容，您可以换个说法再问一次。"
 ONLY_TEXT_NOTE = "抱歉，目前我只能理解文字消息，请直接输入您想咨询的知识产权政策问题。"
 VOICE_UNRECOGNIZED_NOTE = "抱歉，没能识别这条语音的内容，请改用文字输入您的问题。"
+PROMPT_TEXT = "请直接输入您想咨询的知识产权政策问题。"  # the reply to an empty message
 
 WELCOME_TEXT = (
     "您好，欢迎关注！我是知识产权政策问答助手，可以为中小企业解答上海、大同及国家层面的"

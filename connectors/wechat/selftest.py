@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 import uuid
@@ -14,7 +15,9 @@ from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from channels.wechat import load_settings
+from connectors.wechat.config import load_settings
+
+logger = logging.getLogger(__name__)
 
 
 def _signed(token: str) -> Dict[str, str]:

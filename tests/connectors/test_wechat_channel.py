@@ -1,4 +1,4 @@
-"""HTTP-level tests of channels.wechat.WeChatInput; the WeChat side is played by wechatpy."""
+"""HTTP-level tests of connectors.wechat.channel.WeChatInput; the WeChat side is played by wechatpy."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -33,19 +33,22 @@ from wechatpy.crypto import WeChatCrypto  # noqa: E402
 from wechatpy.exceptions import InvalidSignatureException  # noqa: E402
 from wechatpy.utils import WeChatSigner, check_signature  # noqa: E402
 
-from channels import wechat as wechat_module  # noqa: E402
-from channels.wechat import WeChatInput, WeChatSettings  # noqa: E402
-from channels.wechat_api import WeChatApiClient, WeChatApiError  # noqa: E402
-from channels.wechat_format import (  # noqa: E402
+from connectors.wechat import channel as channel_module  # noqa: E402
+from connectors.wechat.api import WeChatApiClient, WeChatApiError  # noqa: E402
+from connectors.wechat.channel import WeChatInput  # noqa: E402
+from connectors.wechat.config import WeChatSettings, load_settings  # noqa: E402
+from connectors.wechat.format import (  # noqa: E402
     ERROR_TEXT,
     HOLDING_TEXT,
     MORE_HINT,
     ONLY_TEXT_NOTE,
     PASSIVE_LIMIT_BYTES,
+    PROMPT_TEXT,
     VOICE_UNRECOGNIZED_NOTE,
     WELCOME_MENU,
 )
-from channels.wechat_store import MemoryStore  # noqa: E402
+from connectors.wechat.protocol import sender_hash  # noqa: E402
+from connectors.wechat.store import MemoryStore  # noqa: E402
 
 TOKEN = "test-token-Qx7"
 APP_ID = "wx0123456789abcdef"
@@ -382,18 +385,18 @@ def test_channel_shape_and_credentials_fallback(monkeypatch: pytest.MonkeyPatch)
         wechat_api_base="http://127.0.0.1:9",
         wechat_reply_timeout=2.5,
     )
-    monkeypatch.setattr(wechat_module, "load_settings", lambda: fallback)
+    monkeypatch.setattr(channel_module, "load_settings", lambda: fallback)
     channel = WeChatInput.from_credentials(
         {"token": "", "app_id": None, "app_secret": "from-creds", "encoding_aes_key": ""}
     )
     assert WeChatInput.name() == "wechat" and channel.url_prefix() == "wechat"
-    assert channel.token == "from-settings"
-    assert channel.app_id == APP_ID
-    assert channel.crypto is not None
+    assert channel.protocol.token == "from-settings"
+    assert channel.protocol.app_id == APP_ID
+    assert channel.protocol.crypto is not None
     assert channel.reply_timeout == 2.5
     assert channel.api.api_base == "http://127.0.0.1:9"
     assert channel.api._app_secret == "from-creds"
-    assert WeChatInput.from_credentials(None).token == "from-settings"
+    assert WeChatInput.from_credentials(None).protocol.token == "from-settings"
 
 
 def test_settings_are_read_through_settings_module(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -402,7 +405,7 @@ def test_settings_are_read_through_settings_module(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("WECHAT_REPLY_TIMEOUT", "3.5")
     monkeypatch.setenv("WECHAT_API_BASE", "http://127.0.0.1:1/")
     monkeypatch.delenv("REDIS_URL", raising=False)
-    s = wechat_module.load_settings()
+    s = load_settings()
     assert s.wechat_token == "env-token"
     assert s.wechat_reply_timeout == 3.5
     assert s.wechat_api_base.startswith("http://127.0.0.1:1")
@@ -412,7 +415,7 @@ def test_settings_are_read_through_settings_module(monkeypatch: pytest.MonkeyPat
 def test_bad_aes_key_disables_safe_mode_only() -> None:
     """A malformed EncodingAESKey is logged, not fatal; plaintext still works."""
     channel = WeChatInput(token=TOKEN, app_id=APP_ID, encoding_aes_key="short", store=MemoryStore())
-    assert channel.crypto is None
+    assert channel.protocol.crypto is None
 
 
 def test_health_route(h: Harness) -> None:
@@ -755,7 +758,7 @@ def test_non_text_messages_get_polite_note(h: Harness, extra: Dict[str, str]) ->
 
 def test_blank_text_is_not_sent_to_rasa(h: Harness) -> None:
     """An empty text gets a prompt instead of a Rasa turn."""
-    assert h.wx.content(h.wx.text("   ")) == wechat_module.PROMPT_TEXT
+    assert h.wx.content(h.wx.text("   ")) == PROMPT_TEXT
     assert h.agent.calls == []
 
 
@@ -918,13 +921,13 @@ def test_entity_expansion_and_dtd_are_400(h: Harness, body: bytes) -> None:
 
 def test_logs_hold_no_secrets_or_payloads(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
     """Logs carry MsgId, type and a sender hash only."""
-    caplog.set_level(logging.DEBUG, logger="channels")
+    caplog.set_level(logging.DEBUG, logger="connectors")
     h.agent.delay = 0.0
     h.wx.content(h.wx.text("我的专利号是ZL2023SECRET", safe=True, msg_id=55501), safe=True)
     h.wx.post(h.wx.text_fields("forged"), params={**h.wx.params(), "signature": "0" * 40})
     text = caplog.text
     assert "55501" in text
-    assert wechat_module.sender_hash(OPENID) in text
+    assert sender_hash(OPENID) in text
     for secret in (OPENID, TOKEN, APP_SECRET, AES_KEY, "ZL2023SECRET", "贴息"):
         assert secret not in text
 

@@ -1,4 +1,4 @@
-"""Unit tests for channels.wechat_format (options, byte-limited parts, citations)."""
+"""Unit tests for connectors.wechat.format (options, byte-limited parts, citations)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from wechatpy import parse_message  # noqa: E402
 from wechatpy.replies import TextReply  # noqa: E402
 
-from channels.wechat_format import (  # noqa: E402
+from connectors.wechat.format import (  # noqa: E402
     MORE_HINT,
     OPTIONS_HEADER,
     PASSIVE_LIMIT_BYTES,

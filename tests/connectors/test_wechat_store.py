@@ -1,4 +1,4 @@
-"""Unit tests for channels.wechat_store (in-memory TTL store, Redis store)."""
+"""Unit tests for connectors.wechat.store (in-memory TTL store, Redis store)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from typing import Any, Dict, Optional
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: E402
 
-from channels.wechat_store import MemoryStore, RedisStore, create_store  # noqa: E402
+from connectors.wechat.store import MemoryStore, RedisStore, create_store  # noqa: E402
 
 
 class Clock:
