@@ -96,8 +96,8 @@ def hardened(stack: Any) -> Any:
     empty = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", data=b"", timeout=10)
     if guard.status_code != 200 or empty.status_code >= 500:
         pytest.fail("the stack runs Rasa's stock REST channel (empty body → "
-                    f"{empty.status_code}) without connectors/ or the readiness channel: credentials.yml must name "
-                    "connectors.rest.SafeRestInput, connectors.socketio.SafeSocketIOInput and the guard channel")
+                    f"{empty.status_code}) or no readiness probe: credentials.yml must name connectors.rest.SafeRestInput, "
+                    "connectors.socketio.SafeSocketIOInput and rasa_runtime.readiness.ReadinessChannel")
     return stack
 
 

@@ -124,7 +124,7 @@ def test_production_credentials_keep_the_channels() -> None:
         assert channel in prod, f"{channel} of credentials.yml is missing in deploy/credentials.prod.yml"
         for key, value in (options or {}).items():
             assert (prod[channel] or {}).get(key) == value, (channel, key)
-    assert "channels.resilience.ActionFailureGuard" in prod
+    assert "rasa_runtime.readiness.ReadinessChannel" in prod
     assert prod["connectors.socketio.SafeSocketIOInput"]["jwt_key"] == "${SOCKETIO_JWT_SECRET}"
 
 

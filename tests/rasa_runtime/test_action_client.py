@@ -1,4 +1,4 @@
-"""channels.action_client: Rasa's endpoint request on kept connections, same results as Rasa's own."""
+"""rasa_runtime.action_client: Rasa's endpoint request on kept connections, same results as Rasa's own."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-from channels import action_client
+from rasa_runtime import action_client
 from tests.local_http import with_app
 
 

@@ -8,7 +8,8 @@ runs whole turns (NLU, policies, the action server, the responses) for a few mes
 lengths on a copy of Rasa's message processor that keeps its tracker in memory, and runs the real
 tracker store's read and INSERT in a transaction that is rolled back (rasa_stores.tracker_store; on PostgreSQL
 this also opens the asyncpg connection and prepares both statements).
-It is started by the ``guard`` channel (channels/resilience.py) after the server has started.
+It is started by the readiness channel (rasa_runtime/readiness.py) after the server has started;
+it installs nothing.
 Afterwards it collects the garbage that loading left behind (Rasa 3.6 loads a DIET model by fitting
 it on one example before it reads the trained weights; TensorFlow's objects of that run form
 reference cycles) and hands the freed heap back to the system (glibc's ``malloc_trim``): the server

@@ -32,7 +32,7 @@ from rasa.utils.endpoints import (
     concat_url,
 )
 
-from channels.patching import ClassPatch
+from rasa_runtime.patching import ClassPatch
 
 logger = logging.getLogger(__name__)
 

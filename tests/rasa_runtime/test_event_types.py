@@ -1,4 +1,4 @@
-"""channels.speedups: the event-type table resolves exactly as Rasa's walk over Event subclasses."""
+"""rasa_runtime.event_types: the event-type table resolves exactly as Rasa's walk over Event subclasses."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ import pytest
 from rasa.shared.core import events
 from rasa.shared.utils.common import all_subclasses
 
-from channels import speedups
+from rasa_runtime import event_types
 
 
 @pytest.fixture
 def table() -> Iterator[None]:
     """The table installed for one test, Rasa's lookup restored afterwards."""
     original = events.Event.resolve_by_type
-    speedups.install()
+    event_types.install()
     try:
         yield
     finally:
-        speedups.uninstall()
+        event_types.uninstall()
         assert events.Event.resolve_by_type == original
 
 

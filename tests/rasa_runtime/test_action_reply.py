@@ -1,4 +1,4 @@
-"""channels.action_reply: the fast check of action-server replies accepts exactly what Rasa's does."""
+"""rasa_runtime.action_reply: the fast check of action-server replies accepts exactly what Rasa's does."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.utils.schemas.events import EVENT_SCHEMA
 
-from channels.action_reply import ActionReplyValidator
+from rasa_runtime import action_reply
+from rasa_runtime.action_reply import ActionReplyValidator
 
 SPEC = RemoteAction.action_response_format_spec()
 VALIDATOR = ActionReplyValidator(SPEC)
@@ -119,3 +120,23 @@ def test_real_reply_of_the_answer_action_is_accepted(tmp_path: Any) -> None:
                  "responses": [{"text": "……", "buttons": [{"title": "上海", "payload": "/ask"}],
                                 "custom": {"type": "kb_answer", "measures": [{"id": "shgov-1"}]}}]}
     assert rasa_accepts(candidate) and ours_accepts(candidate)
+
+
+def test_the_patch_accepts_and_rejects_like_rasa() -> None:
+    """Installed on RemoteAction, the compiled validator accepts valid action replies and rejects malformed ones,
+    as jsonschema.validate does, with Rasa's note added to the error."""
+    action = RemoteAction.__new__(RemoteAction)
+    good = {"events": [{"event": "slot", "name": "region", "value": "上海"}], "responses": [{"response": "utter_greet"}]}
+    bad = {"events": "not a list", "responses": []}
+    jsonschema.validate(good, SPEC)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, SPEC)
+    installed_here = action_reply.install()
+    try:
+        assert RemoteAction._validate_action_result is action_reply._validate_action_result
+        assert action._validate_action_result(good) is True
+        with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
+            action._validate_action_result(bad)
+    finally:
+        if installed_here:
+            action_reply.uninstall()

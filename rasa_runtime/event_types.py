@@ -3,10 +3,10 @@
 Rasa 3.6 turns every stored or received event back into an object with ``Event.resolve_by_type``,
 which lists all (non-abstract) subclasses of ``Event`` recursively, calling ``inspect.isabstract`` on
 each, for every single event: reading a tracker of 40 events walks the class tree 40 times. That
-was about 8% of the Rasa server's CPU per turn (py-spy, docs/bench.md). ``install()`` replaces it
+was about 8% of the Rasa server's CPU per turn (py-spy, docs/bench.md). ``PATCH`` replaces it
 with a dictionary built from the same walk, in the same order (the first class with a type name
-wins, as before), rebuilt when a name is not found, so event classes defined later still resolve.
-The guard channel (channels/resilience.py) installs it.
+wins, as before), built when the patch is installed and rebuilt when a name is not found, so event
+classes defined later still resolve. rasa_runtime.install.install_all installs it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Dict, Optional, Type
 from rasa.shared.core import events
 from rasa.shared.utils.common import all_subclasses
 
-from channels.patching import ClassPatch
+from rasa_runtime.patching import ClassPatch
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +48,5 @@ def resolve_by_type(type_name: str, default: Optional[Type[events.Event]] = None
     raise ValueError(f"Unknown event name '{type_name}'.")
 
 
-PATCH = ClassPatch(events.Event, "resolve_by_type", staticmethod(resolve_by_type))
-
-
-def install() -> bool:
-    """Swap Event.resolve_by_type once; True when installed by this call."""
-    if PATCH.installed:
-        return False
-    _rebuild()
-    return PATCH.install()
-
-
-uninstall = PATCH.uninstall
+PATCH = ClassPatch(events.Event, "resolve_by_type", staticmethod(resolve_by_type), prepare=_rebuild)
+install, uninstall = PATCH.install, PATCH.uninstall

@@ -1,4 +1,4 @@
-"""channels.fast_predict and channels.graph_runner on the trained model: exactly Rasa's parses and predictions."""
+"""rasa_runtime.fast_predict and rasa_runtime.graph_runner on the trained model: exactly Rasa's parses and predictions."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def replays() -> dict:
     """Stock and shortcut replays of the same conversations, in a separate process."""
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first")
-    out = subprocess.run([sys.executable, str(ROOT / "tests" / "turn_shortcuts_check.py"), str(MODEL)],
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "rasa_runtime" / "turn_shortcuts_check.py"), str(MODEL)],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,4 +1,4 @@
-"""channels.graph_runner: graphs evaluated node by node give what dask.get gives, each node once."""
+"""rasa_runtime.graph_runner: graphs evaluated node by node give what dask.get gives, each node once."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rasa.engine.runner.dask import DaskGraphRunner
 
-from channels import graph_runner
-from channels.graph_runner import run_tasks
+from rasa_runtime import graph_runner
+from rasa_runtime.graph_runner import run_tasks
 
 
 def build_graph(edges: List[List[int]], calls: Counter) -> Dict[str, Any]:

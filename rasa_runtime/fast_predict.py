@@ -5,7 +5,7 @@ prediction (``RasaModel._rasa_predict``), so exactly one concrete function ever 
 ``tf.function`` still looks that function up on every message: it canonicalises the inputs, computes
 their trace type and casts them to the signature, about 1 ms of the Rasa server's CPU per message
 (py-spy, docs/bench.md). ``install()`` makes ``_rasa_predict`` call the concrete function directly once
-Rasa has created it; the graph, its inputs and its outputs are the same (tests/test_turn_shortcuts.py
+Rasa has created it; the graph, its inputs and its outputs are the same (tests/rasa_runtime/test_turn_shortcuts.py
 compares the parse of every benchmark and evaluation message with and without it). The first
 prediction of a model, eager mode, and a model whose function Rasa rebuilt all go through Rasa's
 own code.
@@ -20,7 +20,7 @@ from keras.utils import tf_utils
 from rasa.shared.constants import DIAGNOSTIC_DATA
 from rasa.utils.tensorflow.models import RasaModel
 
-from channels.patching import ClassPatch
+from rasa_runtime.patching import ClassPatch
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""Run by tests/test_turn_shortcuts.py in its own process: the trained model's NLU parses and policy
-predictions with Rasa's own code, then with channels.fast_predict and channels.graph_runner
+"""Run by tests/rasa_runtime/test_turn_shortcuts.py in its own process: the trained model's NLU parses and policy
+predictions with Rasa's own code, then with rasa_runtime.fast_predict and rasa_runtime.graph_runner
 installed, printed as JSON."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, List
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def conversations() -> List[List[str]]:
@@ -53,7 +53,7 @@ async def main(model: str) -> None:
     """Stock run, then the shortcuts' run (DIET's first call through Rasa's code, the rest direct)."""
     from rasa.core.agent import Agent
 
-    from channels import fast_predict, graph_runner
+    from rasa_runtime import fast_predict, graph_runner
 
     agent = Agent.load(model)
     convs = conversations()

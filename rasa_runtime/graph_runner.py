@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 
-from channels.patching import ClassPatch
+from rasa_runtime.patching import ClassPatch
 
 logger = logging.getLogger(__name__)
 
