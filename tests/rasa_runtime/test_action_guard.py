@@ -40,7 +40,6 @@ def guard() -> Iterator[None]:
 
 def run_remote_action(url: str, name: str = "action_answer_policy_question") -> list[Any]:
     """Run Rasa's RemoteAction against url with the real domain; return its events."""
-    from rasa.core.actions.action import RemoteAction
     from rasa.core.channels.channel import CollectingOutputChannel
     from rasa.core.nlg import TemplatedNaturalLanguageGenerator
     from rasa.shared.core.domain import Domain
