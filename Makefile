@@ -88,7 +88,7 @@ bench: install $(MODEL) ## Latency, throughput and memory benchmark (results/ben
 	$(PY) -m bench.run_bench
 
 lint: $(VENV)/.installed ## ruff over the Python code
-	$(VENV)/bin/ruff check policies_kb actions channels webapp nlu_components scripts tests evaluation bench settings.py
+	$(VENV)/bin/ruff check policies_kb actions connectors rasa_stores rasa_runtime webapp nlu_components scripts tests evaluation bench settings.py
 
 clean: ## Remove trained models, results and caches (keeps .venv)
 	rm -rf models results .pytest_cache tests/artifacts

@@ -59,6 +59,7 @@ from evaluation.scoring import (
     summarise_single,
     unknown_ids,
 )
+from rasa_stores.events_table import select_sql
 
 EVAL_DIR = ROOT / "tests" / "eval"
 RASA = Path(sys.executable).parent / "rasa"
@@ -314,7 +315,7 @@ def tracker_traces(db_path: Path, senders: Sequence[str]) -> dict[str, list[dict
         return out
     wanted = set(senders)
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
-        rows = conn.execute("SELECT sender_id, type_name, action_name, data FROM events ORDER BY id").fetchall()
+        rows = conn.execute(select_sql(("sender_id", "type_name", "action_name", "data"))).fetchall()
     for sender, kind, action, data in rows:
         if sender not in wanted:
             continue

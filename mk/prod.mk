@@ -10,7 +10,7 @@ run-prod: install models/ip-assistant.tar.gz ## Two Rasa replicas, two action se
 test-prod: install system-deps models/ip-assistant.tar.gz ## Production tests (own PostgreSQL/Redis/nginx): shared context, lock order, failover, security
 	$(PYTEST) -q -m prod tests/prod
 
-test-faults: install models/ip-assistant.tar.gz ## Fault tests: action server down/slow (guard), broken KB at start-up, last good KB kept
+test-faults: install models/ip-assistant.tar.gz ## Fault tests: action server stopped under the stack (guard), broken KB at start-up, last good KB kept
 	$(PYTEST) -q tests/test_faults.py
 
 test-fuzz: install models/ip-assistant.tar.gz ## Property-based input tests (hypothesis) against the running stack: REST, socket.io, WeChat

@@ -96,8 +96,8 @@ def hardened(stack: Any) -> Any:
     empty = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", data=b"", timeout=10)
     if guard.status_code != 200 or empty.status_code >= 500:
         pytest.fail("the stack runs Rasa's stock REST channel (empty body → "
-                    f"{empty.status_code}) without channels.resilience: apply the credentials.yml diff "
-                    "from the production report (SafeRestInput, SafeSocketIOInput, ActionFailureGuard)")
+                    f"{empty.status_code}) or no readiness probe: credentials.yml must name connectors.rest.SafeRestInput, "
+                    "connectors.socketio.SafeSocketIOInput and rasa_runtime.readiness.ReadinessChannel")
     return stack
 
 
@@ -117,7 +117,7 @@ def answers_normally(stack: Any) -> None:
 def test_clean_text_is_bounded_storable_and_printable(text: str, limit: int) -> None:
     """What SafeRestInput/SafeSocketIOInput pass to NLU: ≤ limit characters, valid UTF-8, no C0/C1
     control characters except newline and tab."""
-    from channels.resilience import clean_text
+    from connectors.input_rules import clean_text
 
     cleaned = clean_text(text, limit)
     assert len(cleaned) <= limit
@@ -129,7 +129,7 @@ def test_clean_text_is_bounded_storable_and_printable(text: str, limit: int) -> 
 @given(sender=senders | json_values)
 def test_valid_sender_fits_the_tracker_store(sender: Any) -> None:
     """Accepted sender ids fit VARCHAR(255), encode as UTF-8 and contain no NUL/control characters."""
-    from channels.resilience import valid_sender
+    from connectors.input_rules import valid_sender
 
     result = valid_sender(sender)
     if result is not None:

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rasa_stores import events_table
+
 logger = logging.getLogger(__name__)
 
 REPORT_TZ = dt.timezone(dt.timedelta(hours=8), "UTC+8")
@@ -182,22 +184,12 @@ def _engine(db_url: str) -> Any | None:
 
 
 def _events_table(engine: Any) -> Any | None:
-    """The ``events`` table, or None when Rasa has not created it yet."""
+    """The ``events`` table (rasa_stores.events_table), or None when Rasa has not created it yet."""
     import sqlalchemy as sa
 
-    if not sa.inspect(engine).has_table("events"):
+    if not sa.inspect(engine).has_table(events_table.TABLE_NAME):
         return None
-    meta = sa.MetaData()
-    return sa.Table(
-        "events", meta,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("sender_id", sa.String(255)),
-        sa.Column("type_name", sa.String(255)),
-        sa.Column("timestamp", sa.Float),
-        sa.Column("intent_name", sa.String(255)),
-        sa.Column("action_name", sa.String(255)),
-        sa.Column("data", sa.Text),
-    )
+    return events_table.sqlalchemy_table(sa.MetaData())
 
 
 def _row(row: Any) -> EventRow:

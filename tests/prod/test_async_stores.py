@@ -1,5 +1,5 @@
 """The non-blocking stores of the production set-up against the test cluster's PostgreSQL and Redis:
-channels.lock_store (Lua ticket lock) and channels.pg_events (asyncpg read and INSERT)."""
+rasa_stores.lock_store (Lua ticket lock) and rasa_stores.pg_events (asyncpg read and INSERT)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from sqlalchemy.engine.url import make_url
 
-from channels import pg_events
-from channels.lock_store import AtomicRedisLockStore
-from channels.stores import ResilientSQLTrackerStore
+from rasa_stores import pg_events
+from rasa_stores.lock_store import AtomicRedisLockStore
+from rasa_stores.tracker_store import ResilientSQLTrackerStore
 from scripts.run_prod import Cluster
 
 pytestmark = pytest.mark.prod

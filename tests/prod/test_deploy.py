@@ -106,10 +106,10 @@ def test_endpoints_prod_reads_everything_from_the_environment(monkeypatch: pytes
         monkeypatch.setenv(name, value)
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.prod.yml"))
     assert endpoints.action.url == "http://actions:5055/webhook"
-    assert endpoints.tracker_store.type == "channels.stores.ResilientSQLTrackerStore"
+    assert endpoints.tracker_store.type == "rasa_stores.tracker_store.ResilientSQLTrackerStore"
     assert endpoints.tracker_store.kwargs["dialect"] == "postgresql"
     assert endpoints.tracker_store.url == "db.internal" and endpoints.tracker_store.kwargs["password"] == "pw"
-    assert endpoints.lock_store.type == "channels.lock_store.AtomicRedisLockStore"
+    assert endpoints.lock_store.type == "rasa_stores.lock_store.AtomicRedisLockStore"
     assert endpoints.lock_store.url == "redis.internal"
     monkeypatch.delenv("DB_PASSWORD")
     with pytest.raises(RasaException):
@@ -117,21 +117,15 @@ def test_endpoints_prod_reads_everything_from_the_environment(monkeypatch: pytes
 
 
 def test_production_credentials_keep_the_channels() -> None:
-    """deploy/credentials.prod.yml serves the channels of credentials.yml (hardened), plus the guard."""
+    """deploy/credentials.prod.yml serves the channels of credentials.yml with their options, plus the guard."""
     default = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
     prod = yaml.safe_load((ROOT / "deploy" / "credentials.prod.yml").read_text(encoding="utf-8"))
-    hardened = {"rest": "channels.resilience.SafeRestInput",
-                "socketio": "channels.resilience.SafeSocketIOInput",
-                "channels.socketio.SocketIOInput": "channels.resilience.SafeSocketIOInput",
-                "channels.resilience.SafeRestInput": "channels.resilience.SafeRestInput",
-                "channels.resilience.SafeSocketIOInput": "channels.resilience.SafeSocketIOInput"}
     for channel, options in default.items():
-        name = hardened.get(channel, channel)
-        assert name in prod, f"{channel} of credentials.yml is missing in deploy/credentials.prod.yml"
+        assert channel in prod, f"{channel} of credentials.yml is missing in deploy/credentials.prod.yml"
         for key, value in (options or {}).items():
-            assert prod[name].get(key) == value, (channel, key)
-    assert "channels.resilience.ActionFailureGuard" in prod
-    assert prod["channels.resilience.SafeSocketIOInput"]["jwt_key"] == "${SOCKETIO_JWT_SECRET}"
+            assert (prod[channel] or {}).get(key) == value, (channel, key)
+    assert "rasa_runtime.readiness.ReadinessChannel" in prod
+    assert prod["connectors.socketio.SafeSocketIOInput"]["jwt_key"] == "${SOCKETIO_JWT_SECRET}"
 
 
 def test_compose_has_the_layout() -> None:

@@ -11,8 +11,8 @@ import uuid
 import pytest
 import requests
 
-from channels.lock_store import AtomicRedisLockStore
-from channels.stores import ResilientSQLTrackerStore
+from rasa_stores.lock_store import AtomicRedisLockStore
+from rasa_stores.tracker_store import ResilientSQLTrackerStore
 from scripts.run_prod import Cluster
 from tests.prod.helpers import (
     APOLOGY,

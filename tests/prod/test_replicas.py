@@ -11,7 +11,7 @@ import pytest
 import requests
 import socketio
 
-from channels.lock_store import AtomicRedisLockStore
+from rasa_stores.lock_store import AtomicRedisLockStore
 from scripts.run_prod import Cluster
 from tests.prod.helpers import (
     FOLLOW_UP,

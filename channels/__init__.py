@@ -1,1 +1,0 @@
-"""Custom Rasa input channels (WeChat Official Account: channels.wechat.WeChatInput)."""

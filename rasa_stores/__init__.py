@@ -1,0 +1,1 @@
+"""Rasa's tracker and lock stores as the project runs them (named in endpoints.yml and endpoints.prod.yml)."""
