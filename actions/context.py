@@ -7,13 +7,14 @@ from typing import List, Optional
 from rasa_sdk import Tracker
 
 from policies_kb import KnowledgeBase, Measure
+from policies_kb.kb import MAX_QUERY_CHARS
 from policies_kb.answers import question_region
 
 
 def latest_text(kb: KnowledgeBase, tracker: Tracker) -> str:
     """The user's last message as the KB reads it (normalised, trimmed); a button payload gives no text."""
     text = (tracker.latest_message or {}).get("text") or ""
-    return "" if text.startswith("/") else kb.normalise(text.strip()[:2000]).strip()
+    return "" if text.startswith("/") else kb.normalise(text.strip()[:MAX_QUERY_CHARS]).strip()
 
 
 def latest_intent(tracker: Tracker) -> str:

@@ -19,6 +19,7 @@ from .search import SearchHit, SearchIndex, TopicHint, Tokenizer, kb_vocabulary
 
 logger = logging.getLogger(__name__)
 
+MAX_QUERY_CHARS = 2000  # characters of a question the KB reads (the channels cut messages to this length too)
 REGION_WORDS: Dict[str, Tuple[str, ...]] = {
     "上海": ("上海", "沪", "浦东", "闵行", "徐汇", "静安", "黄浦", "长宁", "普陀", "虹口", "杨浦", "宝山",
              "嘉定", "金山", "松江", "青浦", "奉贤", "崇明", "临港", "漕河泾", "张江"),
@@ -185,7 +186,7 @@ class KnowledgeBase:
                agency: Optional[str] = None, platform: Optional[str] = None, topic_hint: TopicHint = None,
                exclude: Sequence[str] = (), limit: int = 10) -> List[SearchHit]:
         """Ranked measures for a Chinese question, with optional filters and a topic hint."""
-        query = (query or "").strip()[:2000]
+        query = (query or "").strip()[:MAX_QUERY_CHARS]
         documents = self.documents_in(query)
         excluded = set(exclude)
         candidates = [self._position[m.id] for m in self.filter(region=region, topic=topic, agency=agency, platform=platform)
