@@ -53,6 +53,9 @@ def target_measures(kb: KnowledgeBase, tracker: Tracker) -> Tuple[List[Measure],
         if selection.shown:
             return selection.shown, _selection_events(selection, text, None), text
     last_topic = tracker.get_slot("last_topic")
+    in_region = [m for m in shown if kb.region_of(m) == explicit]
+    if explicit and in_region and len(in_region) < len(shown):  # 上海那个平台…, after an answer on several regions
+        return in_region, [SlotSet("shown_measures", [m.id for m in in_region])], last_query
     if explicit and last_query and explicit not in {kb.region_of(m) for m in shown}:
         selection = select(kb, last_query, region=explicit, topic_hint=last_topic)
         if selection.shown:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from test_actions import payload_ids, responses, run, slots_of, tracker
 
 from actions.answer import ActionAnswerOtherRegion, ActionAnswerPolicyQuestion, ActionShowMoreMeasures
-from actions.followups import ActionShowOriginalText, ActionShowResponsibleAgency, ActionShowValidity
+from actions.followups import ActionShowOriginalText, ActionShowPlatforms, ActionShowResponsibleAgency, ActionShowValidity
 from actions.uncertain import ActionAnswerCapabilities, ActionAnswerFallback, ActionAnswerOutOfScope
 
 
@@ -186,3 +186,10 @@ def test_a_fee_follow_up_reads_only_the_measures_shown_not_a_free_service_elsewh
     slots = {"shown_measures": ["datong-11"], "last_query": "大同专利代理机构", "region": "大同"}
     messages, _ = run(ActionAnswerOutOfScope(lambda: kb), tracker("代理要收费吗", "out_of_scope", slots=slots), domain)
     assert responses(messages) == ["utter_aspect_not_stated_follow_up"]  # datong-10's 免费 is another service's
+
+
+def test_a_follow_up_naming_one_region_of_a_several_region_answer_keeps_that_regions_measures(kb, domain) -> None:
+    slots = {"shown_measures": ["datong-10", "shipa-19"], "last_query": "专利检索平台"}
+    messages, events = run(ActionShowPlatforms(lambda: kb),
+                           tracker("上海那边的叫什么", "ask_platform", [{"entity": "region", "value": "上海"}], slots), domain)
+    assert payload_ids(messages) == ["shipa-19"] and slots_of(events)["shown_measures"] == ["shipa-19"]
