@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Sequence
 
 from .aspects import Aspect, asked_aspect, stating, states_itself, without_aspect_words
 from .kb import KnowledgeBase, normalise_region
+from .labels import agencies_text, platforms_text  # noqa: F401 - the chat's wording, imported from here by actions/
 from .model import Measure
 from .search import TopicHint, as_topics
 
@@ -21,7 +22,6 @@ SUBSTANCE_SCORE = 15.0  # a search score above which a message clearly names a K
 CONFIDENT_SCORE = 25.0  # a search score at which a low-confidence message is answered directly
 RELEVANCE_FLOOR = 12.0  # below this, a question that names no topic, agency, platform or document is not covered
 REGION_ORDER = ("上海", "大同", "全国")
-INFERRED_MARK = "（文件未列明责任单位，据条文推定）"
 FOLLOW_UP_FILLER = re.compile(
     r"这个|这条|这项|这些|那个|那条|刚才|上面|以上|是|哪个|哪些|什么|部门|单位|负责|归谁管|谁管|找谁|"
     r"平台|网站|哪里|去哪|在哪|办理|原文|全文|怎么写|目标|数字|指标|多少|截止|期限|有效|过期|时间|"
@@ -71,24 +71,6 @@ def summary(measure: Measure, query_words: Sequence[str] = (), limit: int = 130)
     if len(chosen) == 1 and chosen[0] + 1 < len(sentences) and len(sentences[chosen[0]]) < limit * 0.5:
         chosen.append(chosen[0] + 1)
     return "".join(_shorten(sentences[i], limit) for i in sorted(set(chosen)))
-
-
-def agencies_text(kb: KnowledgeBase, measure: Measure) -> str:
-    """The responsible agencies as written, with full names where they differ."""
-    names = []
-    for ref in measure.agencies:
-        agency = kb.agencies.get(ref.agency_id)
-        full = agency.name if agency else ref.as_written
-        names.append(ref.as_written if full == ref.as_written else f"{ref.as_written}（{full}）")
-    text = "、".join(dict.fromkeys(names))
-    if measure.agencies and all(ref.inferred for ref in measure.agencies):
-        text += INFERRED_MARK
-    return text
-
-
-def platforms_text(measure: Measure) -> str:
-    """The platforms and organisations the measure names, verbatim."""
-    return "、".join(dict.fromkeys(ref.as_written for ref in measure.platforms))
 
 
 def figures_text(measure: Measure) -> str:

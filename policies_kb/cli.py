@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .kb import KnowledgeBase, clear_cache, load_kb, normalise_region
+from .labels import agencies_text, platforms_text, validity_label
 from .loader import KBValidationError
 from .model import Measure
 from .paths import DATA_DIR, SOURCES_DIR
@@ -27,7 +28,6 @@ from .yamlio import KBFileError
 
 EXIT_OK, EXIT_KB_ERROR, EXIT_USAGE = 0, 1, 2
 KIND_LABELS = {"platform": "平台", "organisation": "机构", "programme": "工程/活动"}
-VALIDITY_LABELS = {"in_force": "现行", "expired": "已失效（仅作历史参考）"}
 LABEL_WIDTH = 10
 
 
@@ -145,27 +145,6 @@ def measure_record(kb: KnowledgeBase, measure: Measure) -> Dict[str, Any]:
         "validity_note": kb.validity_note(measure),
     })
     return record
-
-
-def agency_label(kb: KnowledgeBase, ref: Any, full: bool = False) -> str:
-    """An agency as the measure writes it, with the registry name when asked and （推定） when inferred."""
-    agency = kb.agencies.get(ref.agency_id)
-    notes = []
-    if full and agency and agency.name != ref.as_written:
-        notes.append(f"即{agency.name}")
-    if ref.inferred:
-        notes.append("推定")
-    return ref.as_written + (f"（{'，'.join(notes)}）" if notes else "")
-
-
-def agencies_text(kb: KnowledgeBase, measure: Measure, full: bool = False) -> str:
-    """Every agency of a measure, separated by 、."""
-    return "、".join(agency_label(kb, ref, full) for ref in measure.agencies) or "—"
-
-
-def platforms_text(kb: KnowledgeBase, measure: Measure) -> str:
-    """Every platform a measure names, as written."""
-    return "、".join(ref.as_written for ref in measure.platforms) or "—"
 
 
 def cn_date(value: Any) -> str:
@@ -293,8 +272,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         indent = rank_width
         rows = [("出处", kb.citation(measure)),
                 ("编号", f"{measure.id}（{kb.region_of(measure)}）"),
-                ("责任单位", agencies_text(kb, measure)),
-                ("平台", platforms_text(kb, measure))]
+                ("责任单位", agencies_text(kb, measure, full_names=False, mark_each=True, empty="—")),
+                ("平台", platforms_text(measure, empty="—"))]
         if kb.validity_status(measure) in ("expired", "targets_past"):
             rows.append(("有效性", kb.validity_note(measure)))
         for label, value in rows:
@@ -323,16 +302,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     lines += field("文件", f"{doc.reference}；{issued}" if doc.doc_number else doc.reference, width=width)
     lines += field("章节", " › ".join([*measure.section_path, measure.article]), width=width)
     lines += field("地区", doc.region, width=width)
-    lines += field("文件状态", VALIDITY_LABELS.get(doc.validity_status, doc.validity_status), width=width)
+    lines += field("文件状态", validity_label(doc.validity_status), width=width)
     lines += ["", "原文（逐字引自来源文件）："]
     lines += ["  " + line for line in measure.text.split("\n")]
     if measure.responsibility_text:
         lines.append(f"  （{measure.responsibility_text}）")
     lines.append("")
-    lines += field("责任单位", agencies_text(kb, measure, full=True), width=width)
+    lines += field("责任单位", agencies_text(kb, measure, mark_each=True, empty="—"), width=width)
     if any(ref.inferred for ref in measure.agencies):
         lines += field("", "（推定）：文件未写明责任单位，依条文内容推定。", width=width)
-    lines += field("平台", platforms_text(kb, measure), width=width)
+    lines += field("平台", platforms_text(measure, empty="—"), width=width)
     for index, text in enumerate(targets_lines(measure) or ["—"]):
         lines += field("目标指标" if index == 0 else "", text, width=width)
     for index, text in enumerate(deadlines_lines(measure) or ["—"]):

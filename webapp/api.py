@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from policies_kb import KnowledgeBase, Measure, normalise_region
+from policies_kb.labels import VALIDITY_LABELS, agency_name, join_names, platform_name, platforms_text, validity_label
 
 from . import report as report_mod
 
@@ -28,22 +29,13 @@ MAX_LIMIT = 200
 DEFAULT_SEARCH_LIMIT = 20
 MAX_SENDER_ID_CHARS = 255
 
-VALIDITY_LABELS = {
-    "in_force": "现行",
-    "targets_future": "现行（目标期限未到）",
-    "targets_past": "目标期限已过",
-    "expired": "历史文件",
+# The validity filter's three choices on the page and the statuses each stands for; a status code is accepted too.
+VALIDITY_CHOICES: dict[str, set[str]] = {
+    VALIDITY_LABELS["in_force"]: {"in_force", "targets_future"},
+    VALIDITY_LABELS["targets_past"]: {"targets_past"},
+    VALIDITY_LABELS["expired"]: {"expired"},
 }
-# What the validity filter accepts: the page's three labels and the status codes themselves.
-VALIDITY_FILTERS: dict[str, set[str]] = {
-    "现行": {"in_force", "targets_future"},
-    "目标期限已过": {"targets_past"},
-    "历史文件": {"expired"},
-    "in_force": {"in_force"},
-    "targets_future": {"targets_future"},
-    "targets_past": {"targets_past"},
-    "expired": {"expired"},
-}
+VALIDITY_FILTERS: dict[str, set[str]] = {**VALIDITY_CHOICES, **{status: {status} for status in VALIDITY_LABELS}}
 
 
 class ApiError(Exception):
@@ -117,12 +109,8 @@ def document_info(kb: KnowledgeBase, document_id: str) -> dict[str, Any]:
 
 def agency_refs(kb: KnowledgeBase, measure: Measure) -> list[dict[str, Any]]:
     """The agencies of a measure, as written and with their full names."""
-    out = []
-    for ref in measure.agencies:
-        agency = kb.agencies.get(ref.agency_id)
-        out.append({"id": ref.agency_id, "name": ref.as_written,
-                    "full_name": agency.name if agency else ref.as_written, "inferred": ref.inferred})
-    return out
+    return [{"id": ref.agency_id, "name": ref.as_written, "full_name": agency_name(kb, ref), "inferred": ref.inferred}
+            for ref in measure.agencies]
 
 
 def platform_refs(kb: KnowledgeBase, measure: Measure) -> list[dict[str, Any]]:
@@ -131,7 +119,7 @@ def platform_refs(kb: KnowledgeBase, measure: Measure) -> list[dict[str, Any]]:
     for ref in measure.platforms:
         platform = kb.platforms.get(ref.platform_id)
         out.append({"id": ref.platform_id, "name": ref.as_written,
-                    "full_name": platform.name if platform else ref.as_written,
+                    "full_name": platform_name(kb, ref),
                     "kind": platform.kind if platform else None,
                     "purpose": platform.purpose if platform else None})
     return out
@@ -162,7 +150,7 @@ def summary(kb: KnowledgeBase, measure: Measure, today: dt.date, score: float | 
         "topics": topic_refs(kb, measure),
         "beneficiaries": list(measure.beneficiaries),
         "validity_status": status,
-        "validity_label": VALIDITY_LABELS.get(status, status),
+        "validity_label": validity_label(status),
         "score": score,
     }
 
@@ -240,7 +228,7 @@ def search_payload(kb: KnowledgeBase, args: Mapping[str, Any], today: dt.date) -
     allowed_status = None
     if validity:
         if validity not in VALIDITY_FILTERS:
-            raise ApiError(400, f"未知有效性：{validity}（可选：现行、目标期限已过、历史文件）")
+            raise ApiError(400, f"未知有效性：{validity}（可选：{'、'.join(VALIDITY_CHOICES)}）")
         allowed_status = VALIDITY_FILTERS[validity]
 
     def keep(measure: Measure) -> bool:
@@ -432,16 +420,15 @@ def build_reply(kb: KnowledgeBase, measure: Measure, today: dt.date) -> str:
     if citation.endswith(measure.title) and text.startswith(measure.title + "。"):
         text = text[len(measure.title) + 1:].strip() or text  # the citation already names the title
     parts = [f"根据{citation}：{_sentence(text)}"]
-    named = [ref.as_written for ref in measure.agencies if not ref.inferred]
-    inferred = [kb.agencies[ref.agency_id].name if ref.agency_id in kb.agencies else ref.as_written
-                for ref in measure.agencies if ref.inferred]
+    named = join_names(ref.as_written for ref in measure.agencies if not ref.inferred)
+    inferred = join_names(agency_name(kb, ref) for ref in measure.agencies if ref.inferred)
     if named:
-        parts.append(f"责任单位：{'、'.join(dict.fromkeys(named))}。")
+        parts.append(f"责任单位：{named}。")
     elif inferred:
-        parts.append(f"责任单位：本条未单独列明（相关单位：{'、'.join(dict.fromkeys(inferred))}）。")
-    platforms = [ref.as_written for ref in measure.platforms]
+        parts.append(f"责任单位：本条未单独列明（相关单位：{inferred}）。")
+    platforms = platforms_text(measure)
     if platforms:
-        parts.append(f"办理平台：{'、'.join(dict.fromkeys(platforms))}。")
+        parts.append(f"办理平台：{platforms}。")
     note = kb.validity_note(measure, today)
     if note:
         parts.append(_sentence(note))
