@@ -6,7 +6,6 @@ sentences a user reads live in the Rasa domain's responses.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
@@ -90,50 +89,6 @@ def deadlines_text(measure: Measure) -> str:
 def clean_text(measure: Measure) -> str:
     """The verbatim text with the source's indentation removed from each line."""
     return "\n".join(line.strip() for line in measure.text.splitlines() if line.strip())
-
-
-def measure_values(kb: KnowledgeBase, measure: Measure, rank: int, today: Optional[dt.date] = None,
-                   query: str = "") -> Dict[str, str]:
-    """Template values of one measure for the `utter_measure` response."""
-    notes = []
-    platforms = platforms_text(measure)
-    figures = figures_text(measure)
-    validity = kb.validity_note(measure, today)
-    if platforms:
-        notes.append(f"· 办理平台/机构：{platforms}")
-    if figures:
-        notes.append(f"· 目标与数字：{figures}")
-    if validity:
-        notes.append(f"· 时效：{validity}")
-    return {
-        "rank": str(rank),
-        "title": measure.title,
-        "region": kb.region_of(measure),
-        "summary": summary(measure, query_words(kb, query)),
-        "agencies": agencies_text(kb, measure),
-        "platforms": platforms or "本条未指定具体平台",
-        "details": ("\n" + "\n".join(notes)) if notes else "",
-        "citation": kb.citation(measure),
-    }
-
-
-def payload(kb: KnowledgeBase, measures: Sequence[Measure], query: str, region: Optional[str]) -> Dict[str, object]:
-    """The custom payload for the widget and the staff tools."""
-    return {
-        "type": "kb_answer",
-        "query": query,
-        "region": region,
-        "measures": [
-            {
-                "id": m.id, "title": m.title, "citation": kb.citation(m), "short_citation": kb.short_citation(m),
-                "document": m.document_id, "article": m.article, "region": kb.region_of(m),
-                "agencies": [ref.as_written for ref in m.agencies],
-                "agencies_inferred": all(ref.inferred for ref in m.agencies),
-                "platforms": [ref.as_written for ref in m.platforms], "text": clean_text(m),
-            }
-            for m in measures
-        ],
-    }
 
 
 def query_words(kb: KnowledgeBase, query: str) -> List[str]:
@@ -301,17 +256,3 @@ def question_region(kb: KnowledgeBase, text: str, entity_value: Optional[str]) -
     if text:
         return kb.region_in(text)
     return normalise_region(entity_value) if entity_value else None
-
-
-def copy_reply(kb: KnowledgeBase, measure: Measure) -> str:
-    """A short answer a clerk can paste into WeChat or an e-mail."""
-    values = measure_values(kb, measure, 1)
-    lines = [f"根据{values['citation']}（{measure.title}）：{values['summary']}", f"负责部门：{values['agencies']}。"]
-    if measure.platforms:
-        lines.append(f"办理平台/机构：{values['platforms']}。")
-    if measure.targets:
-        lines.append(f"目标与数字：{figures_text(measure)}。")
-    note = kb.validity_note(measure)
-    if note:
-        lines.append(note)
-    return "\n".join(lines)
