@@ -411,14 +411,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_nlu_resources(args: argparse.Namespace) -> int:
-    """Write nlu_dictionary/kb_words.txt and data/nlu/lookups/kb_lookups.yml from the KB."""
-    from .exports import write_nlu_resources
+    """Write the jieba dictionary and the NLU lookup file from the KB (the Rasa-side nlu_resources package)."""
+    from nlu_resources import update_message  # the build step lives outside the pure library
 
-    kb = _load(args)
-    root = Path(__file__).resolve().parent.parent
-    changed = write_nlu_resources(kb, root)
-    print("已更新：" + "、".join(str(p.relative_to(root)) for p in changed) if changed else "NLU 资源已是最新。")
-    return 0
+    print(update_message(_load(args)))
+    return EXIT_OK
 
 
 def cmd_build(args: argparse.Namespace) -> int:
