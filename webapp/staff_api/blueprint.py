@@ -10,7 +10,7 @@ from typing import Any
 
 from policies_kb import KnowledgeBase
 
-from .. import report as report_mod
+from .. import reporting
 from .auth import check_token, presented_token
 from .lookups import resolve_region
 from .measures import figures_payload, measure_payload
@@ -106,13 +106,13 @@ def make_blueprint(name: str = "staff_api") -> Any:
         if fmt not in ("json", "csv"):
             raise ApiError(400, "参数 format 只能是 json 或 csv")
         try:
-            data = await in_thread(report_mod.unanswered_report, request.app.ctx.settings.tracker_db_url,
+            data = await in_thread(reporting.unanswered_report, request.app.ctx.settings.tracker_db_url,
                                    kb_of(request), since, until)
-        except report_mod.TrackerStoreError as err:
+        except reporting.TrackerStoreError as err:
             raise ApiError(503, f"无法读取对话记录库：{err}") from None
         if fmt == "csv":
             name = f"unanswered-{dt.date.today():%Y%m%d}.csv"
-            return response.raw(report_mod.csv_text(data).encode("utf-8"), content_type="text/csv; charset=utf-8",
+            return response.raw(reporting.csv_text(data).encode("utf-8"), content_type="text/csv; charset=utf-8",
                                 headers={"Content-Disposition": f'attachment; filename="{name}"'})
         return ok(data)
 
@@ -121,8 +121,8 @@ def make_blueprint(name: str = "staff_api") -> Any:
         if not sender_id or len(sender_id) > MAX_SENDER_ID_CHARS:
             raise ApiError(400, "会话编号无效")
         try:
-            events = await in_thread(report_mod.conversation, request.app.ctx.settings.tracker_db_url, sender_id)
-        except report_mod.TrackerStoreError as err:
+            events = await in_thread(reporting.conversation, request.app.ctx.settings.tracker_db_url, sender_id)
+        except reporting.TrackerStoreError as err:
             raise ApiError(503, f"无法读取对话记录库：{err}") from None
         if not events:
             raise ApiError(404, "未找到该会话")
