@@ -1,16 +1,65 @@
-"""Dispatching KB answers: the same message layout for every action that shows measures."""
+"""The Rasa-side presenter: `utter_measure` slot values, the widget payload and the message layout of every answer."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any, Dict, List, Optional, Sequence
 
 from rasa_sdk.executor import CollectingDispatcher
 
 from policies_kb import KnowledgeBase, Measure
-from policies_kb.answers import Selection, measure_values, other_regions, payload
+from policies_kb.answers import (
+    Selection, agencies_text, clean_text, figures_text, other_regions, platforms_text, query_words, summary,
+)
+
+logger = logging.getLogger(__name__)
 
 REGION_BUTTON_TITLES = {"上海": "只看上海", "大同": "只看大同", "全国": "看国家层面"}
+
+
+def measure_values(kb: KnowledgeBase, measure: Measure, rank: int, today: Optional[dt.date] = None,
+                   query: str = "") -> Dict[str, str]:
+    """Template values of one measure for the `utter_measure` response."""
+    notes = []
+    platforms = platforms_text(measure)
+    figures = figures_text(measure)
+    validity = kb.validity_note(measure, today)
+    if platforms:
+        notes.append(f"· 办理平台/机构：{platforms}")
+    if figures:
+        notes.append(f"· 目标与数字：{figures}")
+    if validity:
+        notes.append(f"· 时效：{validity}")
+    return {
+        "rank": str(rank),
+        "title": measure.title,
+        "region": kb.region_of(measure),
+        "summary": summary(measure, query_words(kb, query)),
+        "agencies": agencies_text(kb, measure),
+        "platforms": platforms or "本条未指定具体平台",
+        "details": ("\n" + "\n".join(notes)) if notes else "",
+        "citation": kb.citation(measure),
+    }
+
+
+def payload(kb: KnowledgeBase, measures: Sequence[Measure], query: str, region: Optional[str]) -> Dict[str, object]:
+    """The custom payload for the widget and the staff tools."""
+    return {
+        "type": "kb_answer",
+        "query": query,
+        "region": region,
+        "measures": [
+            {
+                "id": m.id, "title": m.title, "citation": kb.citation(m), "short_citation": kb.short_citation(m),
+                "document": m.document_id, "article": m.article, "region": kb.region_of(m),
+                "agencies": [ref.as_written for ref in m.agencies],
+                "agencies_inferred": all(ref.inferred for ref in m.agencies),
+                "platforms": [ref.as_written for ref in m.platforms], "text": clean_text(m),
+            }
+            for m in measures
+        ],
+    }
 
 
 def region_buttons(regions: Sequence[str]) -> List[Dict[str, str]]:

@@ -1,4 +1,4 @@
-"""`python -m policies_kb`: the knowledge base's command line (see policies_kb/cli.py)."""
+"""`python -m policies_kb`: the knowledge base's command line (see policies_kb/cli/)."""
 
 import sys
 

@@ -6,13 +6,13 @@ sentences a user reads live in the Rasa domain's responses.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 from .aspects import Aspect, asked_aspect, stating, states_itself, without_aspect_words
 from .kb import KnowledgeBase, normalise_region
+from .labels import agencies_text, platforms_text  # noqa: F401 - the chat's wording, imported from here by actions/
 from .model import Measure
 from .search import TopicHint, as_topics
 
@@ -21,7 +21,6 @@ SUBSTANCE_SCORE = 15.0  # a search score above which a message clearly names a K
 CONFIDENT_SCORE = 25.0  # a search score at which a low-confidence message is answered directly
 RELEVANCE_FLOOR = 12.0  # below this, a question that names no topic, agency, platform or document is not covered
 REGION_ORDER = ("上海", "大同", "全国")
-INFERRED_MARK = "（文件未列明责任单位，据条文推定）"
 FOLLOW_UP_FILLER = re.compile(
     r"这个|这条|这项|这些|那个|那条|刚才|上面|以上|是|哪个|哪些|什么|部门|单位|负责|归谁管|谁管|找谁|"
     r"平台|网站|哪里|去哪|在哪|办理|原文|全文|怎么写|目标|数字|指标|多少|截止|期限|有效|过期|时间|"
@@ -73,24 +72,6 @@ def summary(measure: Measure, query_words: Sequence[str] = (), limit: int = 130)
     return "".join(_shorten(sentences[i], limit) for i in sorted(set(chosen)))
 
 
-def agencies_text(kb: KnowledgeBase, measure: Measure) -> str:
-    """The responsible agencies as written, with full names where they differ."""
-    names = []
-    for ref in measure.agencies:
-        agency = kb.agencies.get(ref.agency_id)
-        full = agency.name if agency else ref.as_written
-        names.append(ref.as_written if full == ref.as_written else f"{ref.as_written}（{full}）")
-    text = "、".join(dict.fromkeys(names))
-    if measure.agencies and all(ref.inferred for ref in measure.agencies):
-        text += INFERRED_MARK
-    return text
-
-
-def platforms_text(measure: Measure) -> str:
-    """The platforms and organisations the measure names, verbatim."""
-    return "、".join(dict.fromkeys(ref.as_written for ref in measure.platforms))
-
-
 def figures_text(measure: Measure) -> str:
     """Targets and figures with their deadlines, e.g. 到2025年底：…超过300亿元."""
     parts = []
@@ -108,50 +89,6 @@ def deadlines_text(measure: Measure) -> str:
 def clean_text(measure: Measure) -> str:
     """The verbatim text with the source's indentation removed from each line."""
     return "\n".join(line.strip() for line in measure.text.splitlines() if line.strip())
-
-
-def measure_values(kb: KnowledgeBase, measure: Measure, rank: int, today: Optional[dt.date] = None,
-                   query: str = "") -> Dict[str, str]:
-    """Template values of one measure for the `utter_measure` response."""
-    notes = []
-    platforms = platforms_text(measure)
-    figures = figures_text(measure)
-    validity = kb.validity_note(measure, today)
-    if platforms:
-        notes.append(f"· 办理平台/机构：{platforms}")
-    if figures:
-        notes.append(f"· 目标与数字：{figures}")
-    if validity:
-        notes.append(f"· 时效：{validity}")
-    return {
-        "rank": str(rank),
-        "title": measure.title,
-        "region": kb.region_of(measure),
-        "summary": summary(measure, query_words(kb, query)),
-        "agencies": agencies_text(kb, measure),
-        "platforms": platforms or "本条未指定具体平台",
-        "details": ("\n" + "\n".join(notes)) if notes else "",
-        "citation": kb.citation(measure),
-    }
-
-
-def payload(kb: KnowledgeBase, measures: Sequence[Measure], query: str, region: Optional[str]) -> Dict[str, object]:
-    """The custom payload for the widget and the staff tools."""
-    return {
-        "type": "kb_answer",
-        "query": query,
-        "region": region,
-        "measures": [
-            {
-                "id": m.id, "title": m.title, "citation": kb.citation(m), "short_citation": kb.short_citation(m),
-                "document": m.document_id, "article": m.article, "region": kb.region_of(m),
-                "agencies": [ref.as_written for ref in m.agencies],
-                "agencies_inferred": all(ref.inferred for ref in m.agencies),
-                "platforms": [ref.as_written for ref in m.platforms], "text": clean_text(m),
-            }
-            for m in measures
-        ],
-    }
 
 
 def query_words(kb: KnowledgeBase, query: str) -> List[str]:
@@ -319,17 +256,3 @@ def question_region(kb: KnowledgeBase, text: str, entity_value: Optional[str]) -
     if text:
         return kb.region_in(text)
     return normalise_region(entity_value) if entity_value else None
-
-
-def copy_reply(kb: KnowledgeBase, measure: Measure) -> str:
-    """A short answer a clerk can paste into WeChat or an e-mail."""
-    values = measure_values(kb, measure, 1)
-    lines = [f"根据{values['citation']}（{measure.title}）：{values['summary']}", f"负责部门：{values['agencies']}。"]
-    if measure.platforms:
-        lines.append(f"办理平台/机构：{values['platforms']}。")
-    if measure.targets:
-        lines.append(f"目标与数字：{figures_text(measure)}。")
-    note = kb.validity_note(measure)
-    if note:
-        lines.append(note)
-    return "\n".join(lines)

@@ -5,7 +5,7 @@ Routes
 - ``/widget/*``            webapp/static/widget/
 - ``/vendor/socket.io/*``  webapp/node_modules/socket.io-client/dist/ (when npm install has run)
 - ``/staff/``              the staff desk (webapp/static/staff/); its data calls need the staff token
-- ``/api/...``             the JSON API (webapp/api.py), token required
+- ``/api/...``             the JSON API (webapp/staff_api/), token required
 - ``/healthz``             {"status": "ok"}
 """
 
@@ -23,7 +23,7 @@ from sanic import Sanic, response
 from sanic.exceptions import MethodNotSupported, NotFound, SanicException
 from sanic.handlers import ErrorHandler
 
-from . import api
+from . import staff_api
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
@@ -51,14 +51,14 @@ mimetypes.add_type("text/css", ".css")
 def _json_error(status: int, message: str, headers: dict | None = None) -> Any:
     """A JSON error response."""
     return response.json({"error": message, "status": status}, status=status, headers=headers,
-                         dumps=api.dumps, content_type="application/json; charset=utf-8")
+                         dumps=staff_api.dumps, content_type="application/json; charset=utf-8")
 
 
 class JsonErrorHandler(ErrorHandler):
     """Errors as JSON with Chinese messages; unexpected exceptions are logged and never leak details."""
 
     def default(self, request: Any, exception: Exception) -> Any:
-        if isinstance(exception, api.ApiError):
+        if isinstance(exception, staff_api.ApiError):
             return _json_error(exception.status, exception.message)
         if isinstance(exception, NotFound):
             return _json_error(404, "未找到")
@@ -121,7 +121,7 @@ def create_app(kb: Any = None, settings: Any = None) -> Sanic:
     if not settings.staff_token:
         logger.warning("STAFF_TOKEN is not set: the staff API refuses every request (503)")
 
-    app.blueprint(api.make_blueprint())
+    app.blueprint(staff_api.make_blueprint())
 
     @app.listener("after_server_start")
     async def warm_up(app_: Sanic, _loop: Any) -> None:

@@ -481,7 +481,7 @@
   }
 
   // ---- report ------------------------------------------------------------------------------
-  // The report counts days in Beijing time (webapp/report.py), whatever the browser's time zone.
+  // The report counts days in Beijing time (webapp/reporting/days.py), whatever the browser's time zone.
   function beijingDay(daysAgo) {
     var d = new Date(Date.now() + 8 * 3600 * 1000 - daysAgo * 86400 * 1000);
     var m = d.getUTCMonth() + 1, day = d.getUTCDate();

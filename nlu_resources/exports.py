@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Dict, List
 
-from .kb import REGION_WORDS, KnowledgeBase
-from .search import GAP, kb_vocabulary
-from .yamlio import dump_yaml
+from policies_kb.kb import REGION_WORDS, KnowledgeBase
+from policies_kb.search import GAP, kb_vocabulary
+from policies_kb.yamlio import dump_yaml
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DICTIONARY_FILE = Path("nlu_dictionary") / "kb_words.txt"  # under the project root: the tokenizer's dictionary_path
+LOOKUPS_FILE = Path("data") / "nlu" / "lookups" / "kb_lookups.yml"  # under the project root: Rasa training data
 
 ENTERPRISE_TYPES: Dict[str, List[str]] = {
     "专精特新": ["专精特新", "专精特新企业", "专精特新中小企业"],
@@ -103,16 +110,25 @@ def _examples(values: List[str]) -> str:
     return "".join(f"- {value}\n" for value in values)
 
 
-def write_nlu_resources(kb: KnowledgeBase, project_root: Path) -> List[Path]:
+def write_nlu_resources(kb: KnowledgeBase, project_root: Path = PROJECT_ROOT) -> List[Path]:
     """Write the dictionary and the lookup file; return the paths that changed."""
     targets = {
-        project_root / "nlu_dictionary" / "kb_words.txt": jieba_dictionary(kb),
-        project_root / "data" / "nlu" / "lookups" / "kb_lookups.yml": nlu_lookups(kb),
+        project_root / DICTIONARY_FILE: jieba_dictionary(kb),
+        project_root / LOOKUPS_FILE: nlu_lookups(kb),
     }
     changed = []
     for path, text in targets.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
+            logger.info("wrote %s", path)
             changed.append(path)
     return changed
+
+
+def update_message(kb: KnowledgeBase, project_root: Path = PROJECT_ROOT) -> str:
+    """Write the resources and say, in Chinese, which files changed."""
+    changed = write_nlu_resources(kb, project_root)
+    if not changed:
+        return "NLU 资源已是最新。"
+    return "已更新：" + "、".join(str(path.relative_to(project_root)) for path in changed)
