@@ -10,7 +10,8 @@ PYTEST := $(VENV)/bin/pytest
 RASA := $(VENV)/bin/rasa
 UV_VERSION := $(shell grep '^uv==' requirements/requirements.lock | cut -d= -f3)
 MODEL := models/ip-assistant.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name "*.yml" 2>/dev/null) nlu_dictionary/kb_words.txt $(wildcard nlu_components/*.py) policies_kb/normalise.py policies_kb/char_readings.tsv
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name "*.yml" 2>/dev/null) nlu_dictionary/kb_words.txt $(wildcard nlu_components/*.py) \
+  policies_kb/normalise.py policies_kb/kb.py policies_kb/search.py policies_kb/char_readings.tsv
 
 # Channel credentials are read by credentials.yml; Rasa needs them defined (empty is fine).
 export WECHAT_TOKEN ?=
