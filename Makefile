@@ -64,8 +64,8 @@ $(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
 
 train: install $(MODEL) ## Train the model when its inputs changed (models/ip-assistant.tar.gz)
 
-run: install $(MODEL) ## Start the action server (5055), Rasa (5005: REST, socket.io, WeChat) and the web pages (8080)
-	$(PY) -m scripts.run_local
+run: install $(MODEL) ## Start the action server (ACTION_PORT 5055), Rasa (RASA_PORT 5005: REST, socket.io, WeChat) and the web pages (WEB_PORT 8080)
+	$(PY) -m devstack.run_local
 
 validate: $(VENV)/.installed ## Validate the knowledge base and the Rasa training data
 	$(PY) -m policies_kb validate
@@ -88,7 +88,7 @@ bench: install $(MODEL) ## Latency, throughput and memory benchmark (results/ben
 	$(PY) -m bench.run_bench
 
 lint: $(VENV)/.installed ## ruff over the Python code
-	$(VENV)/bin/ruff check policies_kb actions connectors rasa_stores rasa_runtime webapp nlu_components scripts tests evaluation bench settings.py
+	$(VENV)/bin/ruff check policies_kb actions connectors rasa_stores rasa_runtime webapp devstack nlu_components scripts tests evaluation bench settings.py
 
 clean: ## Remove trained models, results and caches (keeps .venv)
 	rm -rf models results .pytest_cache tests/artifacts

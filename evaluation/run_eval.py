@@ -5,7 +5,7 @@
 
 1. NLU: ``rasa test nlu --nlu data --config config.yml --cross-validation --folds N`` (slow: N trainings).
 2. Answers: every case of tests/eval/single_turn.yml and multi_turn.yml through the REST channel of a
-   running assistant (a fresh Stack from tests/stack.py, or --target), scored by evaluation.scoring.
+   running assistant (a fresh devstack Stack, or --target), scored by evaluation.scoring.
 3. Baseline: BM25 over the paragraphs of the four documents (evaluation.baseline), same cases.
 4. A summary table; results/eval/answers.json and results/eval/summary.json.
 
@@ -554,7 +554,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary["answers"] = dict(summary["answers"], reused_from_run_finished_at=earlier.get("finished_at"))
     else:
         from policies_kb import load_kb
-        from tests.stack import MODEL, Stack, visible_text
+        from devstack.local import Stack
+        from devstack.processes import MODEL
+        from devstack.replies import visible_text
 
         kb = load_kb()
         index = CitationIndex.from_kb(kb)

@@ -161,7 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one split; 0 when it ran, 1 when the assistant could not be reached."""
     args = parse_args(argv)
     from policies_kb import load_kb
-    from tests.stack import MODEL, Stack, visible_text
+    from devstack.local import Stack
+    from devstack.processes import MODEL
+    from devstack.replies import visible_text
 
     path = HELDOUT_DIR / f"{args.split}.yml"
     cases, conversations = load_single_turn(path), load_multi_turn(path)

@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from policies_kb import load_kb  # noqa: E402
-from tests.stack import Stack, start_stack  # noqa: E402
+from devstack.local import Stack, start_stack  # noqa: E402
 
 
 @pytest.fixture(scope="module")
