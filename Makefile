@@ -27,11 +27,13 @@ help: ## List the targets
 
 install: $(VENV)/.installed webapp/node_modules/.installed ## Build .venv from the lock file and install the widget's npm packages
 
-$(VENV)/.installed: requirements/requirements.lock .python-version
+# The lock pins runtime and [dev] together; the project itself is then installed editable (no sys.path tricks).
+$(VENV)/.installed: requirements/requirements.lock pyproject.toml .python-version
 	@test -n "$(BASE_PYTHON)" || { echo "Python $(PYTHON_VERSION) not found (pyenv install $(PYTHON_VERSION))"; exit 1; }
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip sync --python $(PY) requirements/requirements.lock
+	$(VENV)/bin/uv pip install --python $(PY) --quiet --no-deps -e .
 	touch $@
 
 webapp/node_modules/.installed: webapp/package-lock.json
@@ -45,9 +47,11 @@ system-deps: ## Install the Debian packages the tests and the production set-up 
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "Please install:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
 
-lock: ## Re-resolve requirements/requirements.in into the lock file (runtime and test tools together)
-	$(VENV)/bin/uv pip compile requirements/requirements.in --python-version 3.10 \
-	  --python-platform x86_64-manylinux_2_28 -o requirements/requirements.lock
+LOCK_PLATFORM := --python-version 3.10 --python-platform x86_64-manylinux_2_28
+lock: ## Re-resolve pyproject.toml's dependencies and [dev] into requirements/requirements.lock (one resolution), then its runtime part
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev $(LOCK_PLATFORM) -o requirements/requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --constraints requirements/requirements.lock $(LOCK_PLATFORM) \
+	  -o requirements/runtime.lock
 
 nlu-resources: $(VENV)/.installed ## Regenerate the jieba dictionary and NLU lookup tables from the KB
 	$(PY) -m policies_kb nlu-resources

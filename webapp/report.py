@@ -426,7 +426,6 @@ def conversation(db_url: str, sender_id: str, limit: int = 2000) -> list[dict[st
 # ---- CLI -------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     """python -m webapp.report [--since D] [--until D] [--out FILE] [--db URL]."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from policies_kb import load_kb
     from settings import get_settings
 
