@@ -28,11 +28,13 @@ help: ## List the targets
 
 install: $(VENV)/.installed webapp/node_modules/.installed ## Build .venv from the lock file and install the widget's npm packages
 
-$(VENV)/.installed: requirements/requirements.lock .python-version
+# The lock pins runtime and [dev] together; the project itself is then installed editable (no sys.path tricks).
+$(VENV)/.installed: requirements/requirements.lock pyproject.toml .python-version
 	@test -n "$(BASE_PYTHON)" || { echo "Python $(PYTHON_VERSION) not found (pyenv install $(PYTHON_VERSION))"; exit 1; }
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip sync --python $(PY) requirements/requirements.lock
+	$(VENV)/bin/uv pip install --python $(PY) --quiet --no-deps -e .
 	touch $@
 
 webapp/node_modules/.installed: webapp/package-lock.json
@@ -46,9 +48,11 @@ system-deps: ## Install the Debian packages the tests and the production set-up 
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "Please install:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
 
-lock: ## Re-resolve requirements/requirements.in into the lock file (runtime and test tools together)
-	$(VENV)/bin/uv pip compile requirements/requirements.in --python-version 3.10 \
-	  --python-platform x86_64-manylinux_2_28 -o requirements/requirements.lock
+LOCK_PLATFORM := --python-version 3.10 --python-platform x86_64-manylinux_2_28
+lock: ## Re-resolve pyproject.toml's dependencies and [dev] into requirements/requirements.lock (one resolution), then its runtime part
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev $(LOCK_PLATFORM) -o requirements/requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --constraints requirements/requirements.lock $(LOCK_PLATFORM) \
+	  -o requirements/runtime.lock
 
 nlu-resources: $(VENV)/.installed ## Regenerate the jieba dictionary and NLU lookup tables from the KB
 	$(PY) -m policies_kb nlu-resources
@@ -65,8 +69,8 @@ $(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
 
 train: install $(MODEL) ## Train the model when its inputs changed (models/ip-assistant.tar.gz)
 
-run: install $(MODEL) ## Start the action server (5055), Rasa (5005: REST, socket.io, WeChat) and the web pages (8080)
-	$(PY) -m scripts.run_local
+run: install $(MODEL) ## Start the action server (ACTION_PORT 5055), Rasa (RASA_PORT 5005: REST, socket.io, WeChat) and the web pages (WEB_PORT 8080)
+	$(PY) -m devstack.run_local
 
 validate: $(VENV)/.installed ## Validate the knowledge base and the Rasa training data
 	$(PY) -m policies_kb validate
@@ -89,7 +93,7 @@ bench: install $(MODEL) ## Latency, throughput and memory benchmark (results/ben
 	$(PY) -m bench.run_bench
 
 lint: $(VENV)/.installed ## ruff over the Python code
-	$(VENV)/bin/ruff check policies_kb actions connectors rasa_stores rasa_runtime webapp nlu_components scripts tests evaluation bench settings.py
+	$(VENV)/bin/ruff check policies_kb actions connectors rasa_stores rasa_runtime webapp devstack nlu_components scripts tests evaluation bench settings.py
 
 clean: ## Remove trained models, results and caches (keeps .venv)
 	rm -rf models results .pytest_cache tests/artifacts

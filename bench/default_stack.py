@@ -1,9 +1,8 @@
-"""Start the default set-up (tests/stack.py's Stack, loopback, free ports) and time its cold start."""
+"""Start the default set-up (devstack's Stack, loopback, free ports) and time its cold start."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -11,18 +10,12 @@ from typing import Dict, Optional
 
 import requests
 
-from tests.stack import MODEL, ROOT, Stack
+from devstack.local import Stack
+from devstack.processes import MODEL, answers
 
 from .conversations import has_kb_answer, is_empty_reply
 
 COLD_QUESTION = "专利质押贷款有贴息吗？"
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def _ask(url: str, sender: str, text: str, timeout: float) -> tuple:
@@ -53,15 +46,11 @@ def start_default(workdir: Optional[Path] = None, timeout: float = 300.0, reques
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     workdir = Path(workdir or tempfile.mkdtemp(prefix="bench-stack-"))
     stack = Stack(workdir=workdir)
-    env = stack.env()
     webhook = f"{stack.rasa_url}/webhooks/rest/webhook"
-    checks = {"actions": f"{stack.action_url}/health", "rasa": f"{stack.rasa_url}/webhooks/guard/", "web": f"{stack.web_url}/healthz"}
+    checks = stack.health_urls()
     ready: Dict[str, float] = {}
     t0 = time.monotonic()
-    for name, cmd in stack.commands().items():
-        handle = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 - lives as long as the process
-        stack.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                                             start_new_session=True)
+    stack.launch()
     first: Optional[tuple] = None
     attempts = 0
     deadline = t0 + timeout
@@ -75,7 +64,7 @@ def start_default(workdir: Optional[Path] = None, timeout: float = 300.0, reques
                 if proc.poll() is not None:
                     raise RuntimeError(f"{name} exited with {proc.returncode}; log:\n{stack.log(name)[-3000:]}")
             for name, url in checks.items():
-                if name not in ready and _answers(url):
+                if name not in ready and answers(url, timeout=2):
                     ready[name] = time.monotonic() - t0
             if "rasa" in ready and "actions" in ready:
                 attempts += 1
@@ -87,7 +76,7 @@ def start_default(workdir: Optional[Path] = None, timeout: float = 300.0, reques
                 log(f"  cold start: attempt {attempts} not yet an answer ({detail if isinstance(detail, str) else 'no KB payload'})")
             time.sleep(0.1)
         while "web" not in ready and time.monotonic() < deadline:
-            if _answers(checks["web"]):
+            if answers(checks["web"], timeout=2):
                 ready["web"] = time.monotonic() - t0
             else:
                 time.sleep(0.1)

@@ -39,9 +39,9 @@ def role_of(proc: psutil.Process) -> Optional[str]:
     if "rasa_sdk" in joined:
         return "actions"
     for i, arg in enumerate(cmd):
-        # `rasa run …`, `rasa run actions …`, and `python -m scripts.run_prod exec-rasa run …` (prod replicas)
+        # `rasa run …`, `rasa run actions …`, `python -m scripts.rasa_server run …` and `python -m scripts.rasa_prod run …`
         base = os.path.basename(arg)
-        if (base == "rasa" or base.endswith("-rasa")) and i + 1 < len(cmd) and cmd[i + 1] == "run":
+        if (base == "rasa" or base.endswith("-rasa") or base in ("scripts.rasa_server", "scripts.rasa_prod")) and i + 1 < len(cmd) and cmd[i + 1] == "run":
             return "actions" if i + 2 < len(cmd) and cmd[i + 2] == "actions" else "rasa"
     if "-m webapp" in joined or any(a.startswith("webapp.") or a == "webapp" for a in cmd):
         return "web"

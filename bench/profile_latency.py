@@ -29,7 +29,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from tests.stack import MODEL, ROOT
+from devstack.processes import MODEL
+from settings import PROJECT_ROOT as ROOT
 
 from .conversations import DEFAULT_FILE, load_conversations
 
@@ -70,7 +71,6 @@ def _timed(function, repeat: int) -> float:
 
 def in_process(texts: Sequence[str], repeat: int) -> dict:
     """Median ms per text of the KB work of an answer and of Rasa's NLU parse."""
-    sys.path.insert(0, str(ROOT))
     load_start = time.perf_counter()
     from actions.kb_store import default_kb
     from policies_kb.answers import has_substance, select

@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 
 import psutil
 
-from tests.stack import ROOT
+from settings import PROJECT_ROOT as ROOT
 
 from . import report
 from .conversations import DEFAULT_FILE, load_conversations

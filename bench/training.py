@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Optional, Tuple
 
-from tests.stack import ROOT
+from settings import PROJECT_ROOT as ROOT
 
 TRAIN_FILE = ROOT / "results" / "train-seconds.txt"
 HOW_TO = ("no training time recorded: run `python -m bench.run_bench --measure-training` (times "

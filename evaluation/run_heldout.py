@@ -22,10 +22,12 @@ from typing import Any
 
 from evaluation.baseline import KeywordBaseline
 from evaluation.heldout import HELDOUT_DIR, round_of
-from evaluation.run_eval import (
-    RestClient, attach_traces, fingerprint, frac, one_line, pct, print_failure, run_answers, run_baseline, section,
-    table, trace_text,
-)
+from evaluation.answers_report import print_failure
+from evaluation.baseline_run import run_baseline
+from evaluation.client import RestClient, run_answers
+from evaluation.fingerprints import fingerprint
+from evaluation.textout import frac, one_line, pct, section, table
+from evaluation.traces import attach_traces, trace_text
 from evaluation.scoring import (
     SILENT_CATEGORIES, CitationIndex, ConversationScore, TurnScore, load_multi_turn, load_single_turn, rate,
     summarise_multi, summarise_single,
@@ -161,7 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one split; 0 when it ran, 1 when the assistant could not be reached."""
     args = parse_args(argv)
     from policies_kb import load_kb
-    from tests.stack import MODEL, Stack, visible_text
+    from devstack.local import Stack
+    from devstack.processes import MODEL
+    from devstack.replies import visible_text
 
     path = HELDOUT_DIR / f"{args.split}.yml"
     cases, conversations = load_single_turn(path), load_multi_turn(path)

@@ -1,11 +1,11 @@
-# Production layout (scripts/run_prod.py, endpoints.prod.yml, deploy/). Included by the top-level Makefile.
+# Production layout (devstack/cluster/, endpoints.prod.yml, deploy/). Included by the top-level Makefile.
 PYTHON ?= .venv/bin/python
 PYTEST ?= .venv/bin/pytest
 
 .PHONY: run-prod test-prod test-faults test-fuzz nginx-config
 
 run-prod: install models/ip-assistant.tar.gz ## Two Rasa replicas, two action servers, web, PostgreSQL, Redis behind nginx on 8088 (Ctrl-C stops all)
-	$(PYTHON) -m scripts.run_prod
+	$(PYTHON) -m devstack.cluster.run
 
 test-prod: install system-deps models/ip-assistant.tar.gz ## Production tests (own PostgreSQL/Redis/nginx): shared context, lock order, failover, security
 	$(PYTEST) -q -m prod tests/prod
@@ -17,4 +17,4 @@ test-fuzz: install models/ip-assistant.tar.gz ## Property-based input tests (hyp
 	$(PYTEST) -q tests/test_fuzz_inputs.py
 
 nginx-config: $(VENV)/.installed ## Print deploy/nginx.conf.template rendered for docker-compose (service names)
-	@$(PYTHON) -m scripts.run_prod render-nginx
+	@$(PYTHON) -m devstack.cluster.nginx

@@ -1,20 +1,15 @@
-"""Shared fixtures: the project on sys.path, the real domain, and a running assistant (`stack`)."""
+"""Shared fixtures: the real domain, the knowledge base and a running assistant (`stack`, from devstack)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from policies_kb import load_kb  # noqa: E402
-from tests.stack import Stack, start_stack  # noqa: E402
+from devstack.local import Stack, start_stack
+from policies_kb import load_kb
+from settings import PROJECT_ROOT as ROOT
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from evaluation import run_eval
+from evaluation import nlu_cv, run_eval, textout
+from evaluation import traces as eval_traces
 from evaluation.baseline import (
     BM25,
     BaselineAnswer,
@@ -354,17 +355,17 @@ def test_parse_intent_report():
         "macro avg": {"precision": 0.8, "recall": 0.75, "f1-score": 0.70835, "support": 7},
         "weighted avg": {"precision": 0.83, "recall": 0.71, "f1-score": 0.70, "support": 7},
     }
-    parsed = run_eval.parse_intent_report(report)
+    parsed = nlu_cv.parse_intent_report(report)
     assert parsed["macro_f1"] == 0.70835
     assert parsed["accuracy"] == 0.714
     assert set(parsed["per_intent"]) == {"greet", "thank"}
     assert parsed["per_intent"]["greet"]["confused_with"] == {"thank": 2}
     del report["macro avg"]
-    assert run_eval.parse_intent_report(report)["macro_f1"] == pytest.approx((0.6667 + 0.75) / 2)
+    assert nlu_cv.parse_intent_report(report)["macro_f1"] == pytest.approx((0.6667 + 0.75) / 2)
 
 
 def test_nlu_command_and_arguments(tmp_path):
-    cmd = run_eval.nlu_command(3, tmp_path)
+    cmd = nlu_cv.nlu_command(3, tmp_path)
     assert cmd[1:] == ["test", "nlu", "--nlu", "data", "--config", "config.yml", "--cross-validation",
                        "--folds", "3", "--out", str(tmp_path)]
     args = run_eval.parse_args(["--skip-nlu", "--target", "http://localhost:5005"])
@@ -374,10 +375,10 @@ def test_nlu_command_and_arguments(tmp_path):
 
 
 def test_table_aligns_chinese_text():
-    lines = run_eval.table(["主题", "n"], [["融资", 10], ["fin", 2]]).splitlines()
-    assert len({run_eval.width(line) for line in lines}) == 1
-    assert run_eval.pct(None) == "-" and run_eval.pct(0.955) == "95.5%"
-    assert run_eval.duration(3725) == "1h02m05s"
+    lines = textout.table(["主题", "n"], [["融资", 10], ["fin", 2]]).splitlines()
+    assert len({textout.width(line) for line in lines}) == 1
+    assert textout.pct(None) == "-" and textout.pct(0.955) == "95.5%"
+    assert textout.duration(3725) == "1h02m05s"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,14 +448,14 @@ def test_tracker_traces_and_attach(tmp_path, index):
     conn.commit()
     conn.close()
 
-    traces = run_eval.tracker_traces(db, ["s-fin", "s-conv"])
+    traces = eval_traces.tracker_traces(db, ["s-fin", "s-conv"])
     assert set(traces) == {"s-fin", "s-conv"}
     assert traces["s-fin"] == [{"intent": "nlu_fallback", "confidence": 0.45, "top_intent": "ask_financing",
                                 "top_confidence": 0.31, "entities": [], "actions": ["action_answer_fallback"],
                                 "model_id": "m42"}]
     assert [t["intent"] for t in traces["s-conv"]] == ["ask_financing", "thank"]
     assert traces["s-conv"][0]["confidence"] == 0.991 and traces["s-conv"][0]["entities"] == ["region=上海"]
-    assert run_eval.tracker_traces(tmp_path / "missing.db", ["s-fin"]) == {}
+    assert eval_traces.tracker_traces(tmp_path / "missing.db", ["s-fin"]) == {}
 
     single = score_answer(policy(["sh-1"]), "抱歉", [], index)
     single.sender = "s-fin"
@@ -462,7 +463,7 @@ def test_tracker_traces_and_attach(tmp_path, index):
              score_answer(Case("conv-01#2", "谢谢", "chitchat"), "不客气", [], index)]
     for turn in turns:
         turn.sender = "s-conv"
-    assert run_eval.attach_traces([single], [ConversationScore("conv-01", turns)], db)
-    assert run_eval.trace_text(single) == "intent nlu_fallback 0.45 (top ask_financing 0.31) → action_answer_fallback"
+    assert eval_traces.attach_traces([single], [ConversationScore("conv-01", turns)], db)
+    assert eval_traces.trace_text(single) == "intent nlu_fallback 0.45 (top ask_financing 0.31) → action_answer_fallback"
     assert turns[1].trace["actions"] == ["utter_thank"]
-    assert run_eval.trace_text(turns[0]) == "intent ask_financing 0.991 [region=上海] → action_answer_policy_question"
+    assert eval_traces.trace_text(turns[0]) == "intent ask_financing 0.991 [region=上海] → action_answer_policy_question"

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,20 +20,12 @@ from typing import Any
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from devstack.processes import free_port
+from settings import PROJECT_ROOT as ROOT
 
 APOLOGY = "抱歉，政策查询服务暂时繁忙，请稍后再试。"
 QUESTION = "专利质押贷款有贴息吗？"
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ------------------------------------------------------------------------------ the knowledge base
@@ -157,7 +148,7 @@ def test_running_action_server_keeps_the_last_good_kb(kb_copy: Path, tmp_path: P
 @pytest.mark.stack
 def test_default_layout_action_server_down_then_back(stack: Any) -> None:
     """`make run` layout: the action server stops → polite message at once; it restarts → answers."""
-    from tests.stack import visible_text
+    from devstack.replies import visible_text
 
     status = requests.get(f"{stack.rasa_url}/webhooks/guard/", timeout=10)
     assert status.status_code == 200, ("no readiness probe: credentials.yml has no rasa_runtime.readiness.ReadinessChannel "
@@ -170,9 +161,7 @@ def test_default_layout_action_server_down_then_back(stack: Any) -> None:
         assert APOLOGY in visible_text(messages)
         assert time.monotonic() - started < 5
     finally:
-        log = open(stack.workdir / "actions.log", "ab")  # noqa: SIM115 - closed with the process
-        stack.procs["actions"] = subprocess.Popen(stack.commands()["actions"], cwd=ROOT, env=stack.env(),
-                                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        stack.start_process("actions")
         assert wait_health(stack.procs["actions"], stack.action_url)
     messages = stack.say(sender, QUESTION)
     assert APOLOGY not in visible_text(messages)

@@ -6,7 +6,6 @@ import asyncio
 import csv
 import datetime as dt
 import io
-import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -15,12 +14,11 @@ from urllib.parse import quote
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from policies_kb import load_kb
 from webapp import report
+
+ROOT = Path(__file__).resolve().parents[1]
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 OUT_OF_SCOPE_QUESTION = "研发费用加计扣除怎么申请？"

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from policies_kb import load_kb
 from settings import get_settings
 from webapp import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TOKEN = "test-staff-token-ü"  # non-ASCII on purpose: compared as UTF-8 bytes
 AUTH = {"Authorization": "Bearer " + TOKEN}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import logging
 import mimetypes
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -32,8 +31,6 @@ STAFF_DIR = STATIC_DIR / "staff"
 WIDGET_DIR = STATIC_DIR / "widget"
 SOCKETIO_DIR = PACKAGE_DIR / "node_modules" / "socket.io-client" / "dist"
 
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 logger = logging.getLogger(__name__)
 _APP_NUMBERS = itertools.count(1)

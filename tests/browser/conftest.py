@@ -23,10 +23,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives a real browser (Debian chromium via Playwright)")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
     """Without chromium (and outside CI) skip at collection, before session fixtures such as `stack` start."""
     if Path(CHROMIUM).exists() or os.environ.get("CI"):

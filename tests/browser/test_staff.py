@@ -63,8 +63,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> No
 
 def _seed_tracker_store(db: Path) -> None:
     """The conversations of tests/test_report.py, moved to the last hours, for the report view."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from test_report import CONVERSATIONS, save_conversations
+    from tests.test_report import CONVERSATIONS, save_conversations
 
     now = time.time()
     recent = [(sender, now - 3600 * (len(CONVERSATIONS) - i), turns) for i, (sender, _, turns) in enumerate(CONVERSATIONS)]

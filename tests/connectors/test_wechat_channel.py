@@ -8,7 +8,6 @@ import itertools
 import json
 import logging
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -21,23 +20,20 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-import xmltodict  # noqa: E402
-from rasa.core.channels.channel import UserMessage, register  # noqa: E402
-from sanic import Sanic  # noqa: E402
-from wechatpy import parse_message  # noqa: E402
-from wechatpy.crypto import WeChatCrypto  # noqa: E402
-from wechatpy.exceptions import InvalidSignatureException  # noqa: E402
-from wechatpy.utils import WeChatSigner, check_signature  # noqa: E402
+import xmltodict
+from rasa.core.channels.channel import UserMessage, register
+from sanic import Sanic
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.utils import WeChatSigner, check_signature
 
-from connectors.wechat import channel as channel_module  # noqa: E402
-from connectors.wechat.api import WeChatApiClient, WeChatApiError  # noqa: E402
-from connectors.wechat.channel import WeChatInput  # noqa: E402
-from connectors.wechat.config import WeChatSettings, load_settings  # noqa: E402
-from connectors.wechat.format import (  # noqa: E402
+from connectors.wechat import channel as channel_module
+from connectors.wechat.api import WeChatApiClient, WeChatApiError
+from connectors.wechat.channel import WeChatInput
+from connectors.wechat.config import WeChatSettings, load_settings
+from connectors.wechat.format import (
     ERROR_TEXT,
     HOLDING_TEXT,
     MORE_HINT,
@@ -47,8 +43,10 @@ from connectors.wechat.format import (  # noqa: E402
     VOICE_UNRECOGNIZED_NOTE,
     WELCOME_MENU,
 )
-from connectors.wechat.protocol import sender_hash  # noqa: E402
-from connectors.wechat.store import MemoryStore  # noqa: E402
+from connectors.wechat.protocol import sender_hash
+from connectors.wechat.store import MemoryStore
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TOKEN = "test-token-Qx7"
 APP_ID = "wx0123456789abcdef"

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from wechatpy import parse_message  # noqa: E402
-from wechatpy.replies import TextReply  # noqa: E402
+from wechatpy import parse_message
+from wechatpy.replies import TextReply
 
-from connectors.wechat.format import (  # noqa: E402
+from connectors.wechat.format import (
     MORE_HINT,
     OPTIONS_HEADER,
     PASSIVE_LIMIT_BYTES,
@@ -30,6 +26,8 @@ from connectors.wechat.format import (  # noqa: E402
     welcome,
     xml_safe,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SUFFIX = "\n\n" + MORE_HINT
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import uuid
 from pathlib import Path
 from typing import Any, Dict, Optional
 
 import pytest
 
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from connectors.wechat.store import MemoryStore, RedisStore, create_store
+
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: E402
-
-from connectors.wechat.store import MemoryStore, RedisStore, create_store  # noqa: E402
 
 
 class Clock:

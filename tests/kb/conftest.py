@@ -13,13 +13,12 @@ from typing import List, Optional, Sequence
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-if str(PROJECT_ROOT) not in sys.path:  # `pytest tests/kb` from anywhere, without an installed package
-    sys.path.insert(0, str(PROJECT_ROOT))
 
-from policies_kb import clear_cache, load_kb  # noqa: E402
-from policies_kb.loader import load_registry, validate  # noqa: E402
-from policies_kb.paths import DATA_DIR, SOURCES_DIR  # noqa: E402
+from policies_kb import clear_cache, load_kb
+from policies_kb.loader import load_registry, validate
+from policies_kb.paths import DATA_DIR, SOURCES_DIR
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")

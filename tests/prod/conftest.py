@@ -8,39 +8,18 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scripts.run_prod import Binaries, Cluster, ProdConfig
+from devstack.cluster.binaries import Binaries
+from devstack.cluster.cluster import Cluster
+from devstack.local import TEST_WECHAT
+from devstack.processes import MODEL, distinct_free_ports
+from settings import ClusterSettings, get_cluster_settings
 from tests.prod.helpers import RESTARTING
-from tests.stack import TEST_WECHAT
-
-MODEL = ROOT / "models" / "ip-assistant.tar.gz"
-
-
-def distinct_free_ports(count: int) -> list[int]:
-    """`count` different free ports (sockets held open while choosing)."""
-    with ExitStack() as stack:
-        ports = []
-        for _ in range(count):
-            sock = stack.enter_context(socket.socket())
-            sock.bind(("127.0.0.1", 0))
-            ports.append(sock.getsockname()[1])
-        return ports
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "disruptive: kills part of the production layout; runs after the other prod tests")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
@@ -62,7 +41,7 @@ def _restarted_parts_ready(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(scope="session")
 def prod_binaries() -> Binaries:
     """nginx, postgres/initdb and redis-server, or a skip (a failure when CI is set)."""
-    binaries = Binaries.find()
+    binaries = Binaries.find(get_cluster_settings(os.environ, run_dir=Path(tempfile.gettempdir())).pg_bin)
     missing = binaries.missing()
     if missing:
         reason = (f"production tests need {', '.join(missing)} "
@@ -74,13 +53,13 @@ def prod_binaries() -> Binaries:
 
 
 @pytest.fixture(scope="session")
-def prod_config() -> ProdConfig:
+def prod_config() -> ClusterSettings:
     """Free ports, passwords on PostgreSQL and Redis, a temporary folder."""
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first")
     run_dir = Path(tempfile.mkdtemp(prefix="ipa-prod-test-"))
     (nginx, rasa_a, rasa_b, act_a, act_b, act_lb, web, db, redis_port) = distinct_free_ports(9)
-    config = ProdConfig(
+    config = ClusterSettings(
         run_dir=run_dir, data_dir=run_dir, ephemeral=True, nginx_host="127.0.0.1", nginx_port=nginx,
         rasa_ports=(rasa_a, rasa_b), action_ports=(act_a, act_b), actions_lb_port=act_lb, web_port=web,
         db_port=db, db_password="db-" + secrets.token_urlsafe(12),
@@ -91,7 +70,7 @@ def prod_config() -> ProdConfig:
 
 
 @pytest.fixture(scope="session")
-def cluster(prod_binaries: Binaries, prod_config: ProdConfig) -> Iterator[Cluster]:
+def cluster(prod_binaries: Binaries, prod_config: ClusterSettings) -> Iterator[Cluster]:
     """The running production layout (started once per session; a few minutes)."""
     env = dict(os.environ)
     env.update({

@@ -19,7 +19,7 @@ from sqlalchemy.engine.url import make_url
 from rasa_stores import pg_events
 from rasa_stores.lock_store import AtomicRedisLockStore
 from rasa_stores.tracker_store import ResilientSQLTrackerStore
-from scripts.run_prod import Cluster
+from devstack.cluster.cluster import Cluster
 
 pytestmark = pytest.mark.prod
 

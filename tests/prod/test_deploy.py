@@ -11,14 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.run_prod import (
-    NGINX_TEMPLATE,
-    Binaries,
-    ProdConfig,
-    placeholder_secrets,
-    read_env_file,
-    render_nginx,
-)
+from devstack.cluster.binaries import Binaries
+from devstack.cluster.envfile import placeholder_secrets, read_env_file
+from devstack.cluster.nginx import NGINX_TEMPLATE, render_nginx
+from settings import get_cluster_settings
 
 pytestmark = pytest.mark.prod
 
@@ -35,9 +31,9 @@ def settings_variables() -> set[str]:
 
 
 def run_prod_variables() -> set[str]:
-    """Environment variables scripts/run_prod.py reads for the layout."""
-    source = (ROOT / "scripts" / "run_prod.py").read_text(encoding="utf-8")
-    return set(re.findall(r'\bget\("([A-Z0-9_]+)"', source)) | set(re.findall(r'env\.get\("([A-Z0-9_]+)"', source))
+    """Environment variables the cluster harness (devstack/) and settings.py's cluster settings read directly."""
+    sources = [ROOT / "settings.py", *sorted((ROOT / "devstack").rglob("*.py"))]
+    return {name for path in sources for name in re.findall(r'env\.get\("([A-Z0-9_]+)"', path.read_text(encoding="utf-8"))}
 
 
 def example() -> dict[str, str]:
@@ -46,7 +42,7 @@ def example() -> dict[str, str]:
 
 
 def test_env_example_lists_every_variable() -> None:
-    """settings.py, endpoints.prod.yml, the production credentials and run_prod all covered."""
+    """settings.py, endpoints.prod.yml, the production credentials and the cluster harness all covered."""
     used = settings_variables() | run_prod_variables()
     for path in (ROOT / "endpoints.prod.yml", ROOT / "deploy" / "credentials.prod.yml"):
         used |= set(VAR.findall(path.read_text(encoding="utf-8")))
@@ -74,17 +70,17 @@ def test_env_file_and_placeholders(tmp_path: Path) -> None:
 
 def test_layout_from_the_environment(tmp_path: Path) -> None:
     """Defaults of run-prod, and URLs built from DB_*/REDIS_* (passwords quoted)."""
-    config = ProdConfig.from_env({}, run_dir=tmp_path)
+    config = get_cluster_settings({}, run_dir=tmp_path)
     assert (config.nginx_port, config.rasa_ports, config.action_ports, config.db_port, config.redis_port) == (
         8088, (5006, 5007), (5056, 5057), 5433, 6380)
     assert config.local_db and config.local_redis
-    config = ProdConfig.from_env({"DB_HOST": "db", "DB_PASSWORD": "p@ss/word", "REDIS_HOST": "r",
+    config = get_cluster_settings({"DB_HOST": "db", "DB_PASSWORD": "p@ss/word", "REDIS_HOST": "r",
                                   "REDIS_PASSWORD": "x:y", "RASA_PORTS": "7001 7002"}, run_dir=tmp_path)
     assert config.tracker_db_url == "postgresql://rasa:p%40ss%2Fword@db:5433/rasa"
     assert config.wechat_redis_url == "redis://:x%3Ay@r:6380/0"
     assert config.rasa_ports == (7001, 7002) and not config.local_db
     with pytest.raises(ValueError):
-        ProdConfig.from_env({"RASA_PORTS": "7001"}, run_dir=tmp_path)
+        get_cluster_settings({"RASA_PORTS": "7001"}, run_dir=tmp_path)
 
 
 def test_docs_describe_every_variable() -> None:
@@ -138,7 +134,7 @@ def test_compose_has_the_layout() -> None:
     for name in ("rasa-1", "rasa-2"):
         command = " ".join(services[name]["command"])
         assert "endpoints.prod.yml" in command and "deploy/credentials.prod.yml" in command
-        assert "--auth-token" not in command and "--enable-api" not in command  # added by exec-rasa
+        assert "--auth-token" not in command and "--enable-api" not in command  # added by scripts.rasa_prod
     used = set(VAR.findall(COMPOSE.read_text(encoding="utf-8"))) - COMPOSE_ONLY
     assert not sorted(used - set(example())), sorted(used - set(example()))
 
@@ -156,7 +152,7 @@ def test_docker_compose_config_validates(tmp_path: Path) -> None:
 
 def test_rendered_nginx_configuration_is_valid(tmp_path: Path) -> None:
     """The template, rendered as for docker-compose but with local addresses, passes `nginx -t`."""
-    nginx = Binaries.find().nginx
+    nginx = Binaries.find(get_cluster_settings({}, run_dir=Path('/tmp')).pg_bin).nginx
     if not nginx:
         if os.environ.get("CI"):
             pytest.fail("nginx is not installed")

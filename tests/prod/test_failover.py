@@ -13,7 +13,7 @@ import requests
 
 from rasa_stores.lock_store import AtomicRedisLockStore
 from rasa_stores.tracker_store import ResilientSQLTrackerStore
-from scripts.run_prod import Cluster
+from devstack.cluster.cluster import Cluster
 from tests.prod.helpers import (
     APOLOGY,
     FOLLOW_UP,

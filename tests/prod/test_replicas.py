@@ -12,7 +12,7 @@ import requests
 import socketio
 
 from rasa_stores.lock_store import AtomicRedisLockStore
-from scripts.run_prod import Cluster
+from devstack.cluster.cluster import Cluster
 from tests.prod.helpers import (
     FOLLOW_UP,
     QUESTION,

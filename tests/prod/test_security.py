@@ -12,19 +12,21 @@ import pytest
 import requests
 from wechatpy.utils import WeChatSigner
 
-from scripts.run_prod import Cluster, ProdConfig, rasa_argv
+from devstack.cluster.cluster import Cluster
+from devstack.local import TEST_WECHAT
+from scripts.rasa_prod import rasa_argv
+from settings import get_cluster_settings
 from tests.prod.helpers import QUESTION, measure_ids, say
-from tests.stack import TEST_WECHAT
 
 pytestmark = pytest.mark.prod
 
 
 def test_rasa_http_api_is_off_without_a_token() -> None:
     """No RASA_AUTH_TOKEN: `rasa run` gets no --enable-api; asking for it without a token is refused."""
-    assert "--enable-api" not in rasa_argv(["run", "--port", "5006"], {})
-    assert rasa_argv(["run"], {"RASA_AUTH_TOKEN": "t0k"})[-3:] == ["--enable-api", "--auth-token", "t0k"]
+    assert "--enable-api" not in rasa_argv(["run", "--port", "5006"], "")
+    assert rasa_argv(["run"], "t0k")[-3:] == ["--enable-api", "--auth-token", "t0k"]
     with pytest.raises(SystemExit):
-        rasa_argv(["run", "--enable-api"], {})
+        rasa_argv(["run", "--enable-api"], "")
 
 
 def test_rasa_http_api_needs_the_token(cluster: Cluster) -> None:
@@ -61,9 +63,9 @@ def test_cors_is_an_allow_list(cluster: Cluster) -> None:
 
 def test_wildcard_cors_is_refused(tmp_path: Path) -> None:
     """CORS_ORIGINS='*' stops run-prod before anything starts."""
-    config = ProdConfig.from_env({"CORS_ORIGINS": "*"}, run_dir=tmp_path)
+    config = get_cluster_settings({"CORS_ORIGINS": "*"}, run_dir=tmp_path)
     assert any("CORS_ORIGINS" in problem for problem in config.check())
-    assert ProdConfig.from_env({}, run_dir=tmp_path).check() == []
+    assert get_cluster_settings({}, run_dir=tmp_path).check() == []
 
 
 @pytest.mark.parametrize("path", ["/webhooks/rest/webhook", "/webhooks/wechat/webhook", "/socket.io/?EIO=4&transport=polling"])

@@ -13,7 +13,7 @@ import pytest
 
 from rasa_runtime import install, startup
 from scripts import rasa_server
-from tests.stack import ROOT
+from settings import PROJECT_ROOT as ROOT
 
 
 def test_entry_point_prepares_then_patches_then_runs_rasa(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from tests.stack import ROOT
+from settings import PROJECT_ROOT as ROOT
 
 MODEL = ROOT / "models" / "ip-assistant.tar.gz"
+pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")

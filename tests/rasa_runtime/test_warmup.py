@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from rasa_runtime.warmup import release_free_memory, warm_up
-from tests.stack import Stack
+from devstack.local import Stack
 
 
 def test_warm_up_without_a_model_does_nothing() -> None:

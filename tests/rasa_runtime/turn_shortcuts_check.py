@@ -67,7 +67,6 @@ async def main(model: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     sys.modules.setdefault("jax", None)
     sys.modules.setdefault("jaxlib", None)
     asyncio.run(main(sys.argv[1]))
