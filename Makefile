@@ -76,10 +76,14 @@ validate: $(VENV)/.installed ## Validate the knowledge base and the Rasa trainin
 	$(PY) -m policies_kb validate
 	$(RASA) data validate --data data --quiet
 
-test: install system-deps $(MODEL) ## Run every test: KB, actions, channels, web, browser, conversation stories
+test: install system-deps ## Run every test, cheapest first: KB, unit, (train) model, stories, running stack and browser, production
 	$(PY) -m policies_kb validate
-	$(PYTEST) -q
+	$(PYTEST) -q -m "not model and not stack and not browser and not prod"
+	$(MAKE) --no-print-directory $(MODEL)
+	$(PYTEST) -q -m "model and not stack and not browser and not prod"
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/stories
+	$(PYTEST) -q -m "(stack or browser) and not prod"
+	$(PYTEST) -q -m prod
 
 test-fast: $(VENV)/.installed ## Unit tests only (no servers, no browser)
 	$(PYTEST) -q -m "not stack and not browser and not prod"
