@@ -85,8 +85,8 @@ test: install system-deps ## Run every test, cheapest first: KB, unit, (train) m
 	$(PYTEST) -q -m "(stack or browser) and not prod"
 	$(PYTEST) -q -m prod
 
-test-fast: $(VENV)/.installed ## Unit tests only (no servers, no browser)
-	$(PYTEST) -q -m "not stack and not browser and not prod"
+test-fast: $(VENV)/.installed ## Unit tests only: no trained model, no servers, no browser (the first stage of make test)
+	$(PYTEST) -q -m "not model and not stack and not browser and not prod"
 
 FOLDS ?= 5
 eval: install $(MODEL) ## NLU cross-validation (FOLDS=5), answers on tests/eval and on the blind held-out dev split, vs BM25
