@@ -34,7 +34,8 @@ TEST_SHARE = 2  # one in TEST_SHARE ids (by hash) goes to the locked test split
 # Writing rounds: each round was written after the code had been tuned on the earlier rounds' dev split, so
 # its first run measures generalisation to unseen wording (every round is split between dev and test alike).
 ROUND_OF_WRITER = {"alpha": 1, "bravo": 1, "charlie": 1, "delta": 1, "echo": 1, "foxtrot": 1,
-                   "golf": 2, "hotel": 2, "india": 2, "juliet": 2, "kilo": 3, "lima": 3, "mike": 3}
+                   "golf": 2, "hotel": 2, "india": 2, "juliet": 2, "kilo": 3, "lima": 3, "mike": 3,
+                   "november": 4, "oscar": 4, "papa": 4}
 
 
 def round_of(case_id: str) -> int:
