@@ -231,26 +231,3 @@ class ActionShowMoreMeasures(KBAction):
         send_measures(dispatcher, kb, selection, last_query)
         return [SlotSet("shown_measures", [m.id for m in selection.shown]),
                 SlotSet("pending_measures", [m.id for m in selection.remaining])]
-
-
-FEEDBACK_MAX_CHARS = 12
-
-
-class ActionHandleFeedback(KBAction):
-    """有用 / 没用: thank or apologise; a long question mistaken for feedback is answered instead."""
-
-    def name(self) -> Text:
-        """Action name."""
-        return "action_handle_feedback"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        """Acknowledge the feedback (it stays in the tracker), or answer a real question."""
-        kb = self.kb
-        text = latest_text(self.kb, tracker)
-        if len(text) > FEEDBACK_MAX_CHARS and has_substance(kb, text):
-            ranked = [r.get("name") for r in (tracker.latest_message or {}).get("intent_ranking", [])]
-            topics = next((t for t in (topics_for_intent(kb, name) for name in ranked) if t), None)
-            return answer_question(dispatcher, kb, tracker, text, topics)
-        helpful = latest_intent(tracker) == "feedback_helpful"
-        dispatcher.utter_message(response="utter_feedback_thanks" if helpful else "utter_feedback_sorry")
-        return []

@@ -28,7 +28,7 @@ from .followups import (
     WHOM_TO_CONTACT, ActionShowContacts, ActionShowFigures, ActionShowOriginalText, ActionShowPlatforms, ActionShowResponsibleAgency,
     ActionShowValidity,
 )
-from .context import latest_text, message_region, slot_measures, topics_for_intent
+from .context import latest_intent, latest_text, message_region, slot_measures, topics_for_intent
 from .presenter import send_measures
 
 logger = logging.getLogger(__name__)
@@ -36,12 +36,22 @@ logger = logging.getLogger(__name__)
 FALLBACK_TOPIC_CONFIDENCE = 0.2  # below the NLU fallback threshold, a topic this likely still guides the search
 ADDRESSES_ASSISTANT = re.compile(r"你|您|助手|机器人|小助|客服|系统")
 SHORT_FOLLOW_UP = 16  # characters: a longer message is a question of its own
+SMALL_TALK_WORDS = re.compile(r"你好|您好|在吗|在不在|谢谢|多谢|感谢|谢啦|谢了|再见|拜拜|辛苦了?|好的|好嘞|行吧|明白了?|了解了?|知道了|"
+                              r"[哈嗯啊呀吧了哦噢]|ok|OK|[\s，,。.！!～~、]")
+QUESTION_FORM = re.compile(r"[？?]|吗|怎么|怎样|如何|什么|啥|哪|多少|几|是否|有没有|能不能|可不可以|行不行|会不会|是不是|能.{0,6}不$")
+SMALL_TALK_RESPONSES = {"greet": "utter_greet", "goodbye": "utter_goodbye", "thank": "utter_thank"}
 FOLLOW_UP_ACTIONS = {
     "ask_responsible_agency": ActionShowResponsibleAgency, "ask_platform": ActionShowPlatforms,
     "ask_original_text": ActionShowOriginalText, "ask_figures": ActionShowFigures,
     "ask_deadline_validity": ActionShowValidity, "ask_contacts": ActionShowContacts,
     "ask_more": ActionShowMoreMeasures, "ask_other_region": ActionAnswerOtherRegion,
 }
+
+
+def asks_something(text: str) -> bool:
+    """Whether a message read as small talk or feedback is a question: question words beyond the small-talk ones."""
+    rest = SMALL_TALK_WORDS.sub("", text or "")
+    return len(rest) >= 4 and bool(QUESTION_FORM.search(rest))
 
 
 def ranked_intents(tracker: Tracker) -> List[Tuple[str, float]]:
@@ -176,7 +186,9 @@ class ActionAnswerFallback(KBAction):
         topics = likely_topics(kb, ranked)
         substance = has_substance(kb, text)
         last_query = tracker.get_slot("last_query")
-        if (shown and last_query and substance and len(text) <= SHORT_FOLLOW_UP
+        if shown and last_query and message_region(kb, tracker) not in {None, *(kb.region_of(m) for m in shown)}:
+            return await ActionAnswerOtherRegion(lambda: kb).run(dispatcher, tracker, domain)  # 大同在评估这块有什么说法吗
+        if (shown and last_query and (substance or asks_something(text)) and len(text) <= SHORT_FOLLOW_UP
                 and not names_new_subject(kb, text, shown)):  # 有钱拿吗？ after a loan answer: that loan's money
             return answer_question(dispatcher, kb, tracker, f"{last_query} {text}", tracker.get_slot("last_topic"))
         if "out_of_scope" in [name for name, _ in ranked[:1]]:
@@ -191,4 +203,45 @@ class ActionAnswerFallback(KBAction):
             return answer_question(dispatcher, kb, tracker, text, topics)
         buttons = [{"title": hit.measure.title, "payload": hit.measure.title} for hit in hits]
         dispatcher.utter_message(response="utter_fallback_options", buttons=buttons)
+        return []
+
+
+class ActionAnswerSmallTalk(KBAction):
+    """Greetings, thanks, goodbyes; a question the NLU took for one (这个48.4是怎么定出来的？) is answered instead."""
+
+    def name(self) -> Text:
+        """Action name."""
+        return "action_answer_small_talk"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """Reply in kind, or hand a question to the low-confidence answer, which reads it with the conversation."""
+        text = latest_text(self.kb, tracker)
+        if asks_something(text):
+            return await ActionAnswerFallback(self._kb_provider).run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response=SMALL_TALK_RESPONSES.get(latest_intent(tracker), "utter_greet"))
+        return []
+
+
+FEEDBACK_MAX_CHARS = 12
+
+
+class ActionHandleFeedback(KBAction):
+    """有用 / 没用: thank or apologise; a long question mistaken for feedback is answered instead."""
+
+    def name(self) -> Text:
+        """Action name."""
+        return "action_handle_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """Acknowledge the feedback (it stays in the tracker), or answer a real question."""
+        kb = self.kb
+        text = latest_text(self.kb, tracker)
+        if asks_something(text):  # 县里能建不: a question, not a verdict on the answer
+            return await ActionAnswerFallback(self._kb_provider).run(dispatcher, tracker, domain)
+        if len(text) > FEEDBACK_MAX_CHARS and has_substance(kb, text):
+            ranked = [r.get("name") for r in (tracker.latest_message or {}).get("intent_ranking", [])]
+            topics = next((t for t in (topics_for_intent(kb, name) for name in ranked) if t), None)
+            return answer_question(dispatcher, kb, tracker, text, topics)
+        helpful = latest_intent(tracker) == "feedback_helpful"
+        dispatcher.utter_message(response="utter_feedback_thanks" if helpful else "utter_feedback_sorry")
         return []

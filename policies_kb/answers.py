@@ -171,7 +171,8 @@ def select(kb: KnowledgeBase, query: str, region: Optional[str] = None, region_f
            topic_hint: TopicHint = None, exclude: Sequence[str] = (), limit: int = PAGE_SIZE) -> Selection:
     """Choose the measures to show for a question: best first, several regions when none is set."""
     region = normalise_region(region) if region else None
-    hits_all = kb.search(query, topic_hint=topic_hint, exclude=exclude, limit=30)
+    explicit = region if region and not region_from_context else None  # asked for: wins over a document it excludes
+    hits_all = kb.search(query, region=explicit, topic_hint=topic_hint, exclude=exclude, limit=30)
     if not hits_all:
         return Selection([], [], region)
     if region:

@@ -16,6 +16,7 @@ from typing import Callable, List, Optional, Sequence
 from .model import Measure
 
 AWARD = re.compile(r"补贴|补助|资助|贴息|贴费|贴补|报销|减免|奖励|奖补|扶持|支持")
+HOW_OFTEN = re.compile(r"(?:多久|多长时间|几个月|几年)[^，,。？?]{0,3}一次|(?:一年|每年|一个月|每月)[^，,。？?]{0,3}几次")  # a frequency
 MONEY = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元|\d+(?:\.\d+)?\s*[%％]")
 
 
@@ -30,6 +31,7 @@ class Aspect:
     unless: Optional[re.Pattern] = None  # a question with these words asks something else
     reports_absence: bool = True  # False: only puts the provisions that state it first, never "not stated"
     of_document: bool = False  # stated once for a whole document (its contacts, deadline, procedure), not per provision
+    wording: Optional[re.Pattern] = None  # other words that belong to asking it (奖励 in 有奖励吗 奖多少钱), not to the subject
 
 
 def _text(measure: Measure) -> str:
@@ -60,11 +62,13 @@ ASPECTS: Sequence[Aspect] = (
            _pattern(r"地址|位于|坐落|https?://|www\.|\d+号")),
     Aspect("hours", "服务或办公时间", re.compile(r"几点|服务时间|开放时间|办公时间|上班时间|营业时间|周末"),
            _pattern(r"\d{1,2}[:：]\d{2}|\d{1,2}点|周一|工作日")),
-    Aspect("period", "期限长短", re.compile(r"几年|多少年|为期多久"),
+    Aspect("period", "期限长短", re.compile(r"几年|多少年|为期多久|试点期|试点时间|试点.{0,3}(?:多久|多长)"),
            _pattern(r"\d{4}年至\d{4}年|为期|\d+年")),
     Aspect("duration", "办理所需时间", re.compile(
         r"多久|多长时间|几天|几个月|多少天|工作日|要等|时长|多快|多少时间|周期多长|期限多长"),
-           _pattern(r"\d+\s*个?(?:工作日|日|天|周|个月)(?:内|以内)|当日办结|即时办结")),
+           _pattern(r"\d+\s*个?(?:工作日|日|天|周|个月)(?:内|以内)|当日办结|即时办结"), unless=HOW_OFTEN),
+    Aspect("scoring", "评分标准或打分细则", re.compile(r"打分|评分|分值|计分|权重|评审细则|评选细则"),
+           _pattern(r"评分|打分|分值|计分|权重")),
     Aspect("assessment", "评审方式", re.compile(r"评审|评选|怎么评|如何评|怎么确定|如何确定|怎么选出|遴选"),
            _pattern(r"评审|评选|遴选|择优")),
     Aspect("reporting", "报送要求", re.compile(r"报送|总结|每年.{0,6}(?:报|交)|上报|汇报"),
@@ -87,9 +91,9 @@ ASPECTS: Sequence[Aspect] = (
         r"怎么参加|如何参加|怎么加入|如何加入|怎么操作"),
            _pattern(r"申报材料及程序|申报程序|申请程序|办理程序|办理流程|按程序|流程如下")),
     Aspect("amount", "具体的金额、比例或标准", re.compile(
-        r"(?:补|给|贴|奖|抵|能拿|能贷|贷|奖励|资助|补贴|补助|扶持|支持)多少(?:钱)?|多少钱|金额|额度|比例|最高|上限|封顶|多少万|几万|补贴标准|资助标准|奖励标准|"
+        r"(?:补|给|贴|奖|抵|能拿|能贷|贷|奖励|资助|补贴|补助|扶持|支持)(?:有|能有|大概|一般|能)?多少(?:钱)?|多少钱|金额|额度|比例|最高|上限|封顶|多少万|几万|补贴标准|资助标准|奖励标准|"
         r"利率|贴息率|费率|多少利息|面值|几个点|多少个点|几成|百分之几"),
-           lambda m: _sentences_with(m, MONEY, AWARD)),
+           lambda m: _sentences_with(m, MONEY, AWARD), wording=AWARD),
     Aspect("pricing", "定价方式", re.compile(
         r"(?:费|价|价格|价钱)(?:该|要|应该)?怎么定|怎么定价|如何定价|定价|指导价|参考价|价格指导|怎么作价"),
            _pattern(r"定价|作价")),
@@ -104,7 +108,7 @@ ASPECTS: Sequence[Aspect] = (
 # Aspects a document states once for all its provisions (the 2017 notice's contacts, deadline and procedure
 # and pilot period answer a question about any of its measures); the others are stated, or not, by the provision itself:
 # a 免费 in one provision says nothing of another's fee.
-OF_DOCUMENT = frozenset({"contact", "deadline", "period", "assessment", "reporting", "materials", "applicants", "tasks",
+OF_DOCUMENT = frozenset({"contact", "deadline", "period", "scoring", "assessment", "reporting", "materials", "applicants", "tasks",
                          "support", "conditions", "procedure"})
 ASPECTS = tuple(replace(aspect, of_document=aspect.id in OF_DOCUMENT) for aspect in ASPECTS)
 BY_ID = {aspect.id: aspect for aspect in ASPECTS}
@@ -129,7 +133,8 @@ def asked_aspect(question: str) -> Optional[Aspect]:
 
 def without_aspect_words(aspect: Aspect, text: str) -> str:
     """The text with the words that ask the aspect blanked (能补多少 → 能补 …): what is left names the subject."""
-    return aspect.asked.sub(" ", question_part(text))
+    blanked = aspect.asked.sub(" ", question_part(text))
+    return aspect.wording.sub(" ", blanked) if aspect.wording else blanked
 
 
 def stating(aspect: Aspect, measures: Sequence[Measure]) -> List[Measure]:

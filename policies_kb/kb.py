@@ -187,7 +187,8 @@ class KnowledgeBase:
                exclude: Sequence[str] = (), limit: int = 10) -> List[SearchHit]:
         """Ranked measures for a Chinese question, with optional filters and a topic hint."""
         query = (query or "").strip()[:MAX_QUERY_CHARS]
-        documents = self.documents_in(query)
+        wanted = normalise_region(region) if region else None  # a region asked for wins over a document of another named
+        documents = [d for d in self.documents_in(query) if not wanted or self.documents[d].region == wanted]
         excluded = set(exclude)
         candidates = [self._position[m.id] for m in self.filter(region=region, topic=topic, agency=agency, platform=platform)
                       if m.id not in excluded and (not documents or m.document_id in documents)]

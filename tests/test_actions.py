@@ -203,7 +203,7 @@ def test_empty_and_huge_messages_do_not_crash(domain, kb):
 
 def test_feedback_is_acknowledged(domain, kb):
     """有用 / 没用 get a short acknowledgement and no citation."""
-    from actions.answer import ActionHandleFeedback
+    from actions.uncertain import ActionHandleFeedback
 
     helpful, _ = run(ActionHandleFeedback(lambda: kb), tracker("有用", "feedback_helpful"), domain)
     unhelpful, _ = run(ActionHandleFeedback(lambda: kb), tracker("/feedback_unhelpful", "feedback_unhelpful"), domain)
@@ -212,7 +212,7 @@ def test_feedback_is_acknowledged(domain, kb):
 
 def test_long_question_mistaken_for_feedback_is_answered(domain, kb):
     """A real question that NLU took for 没用 (it contains 没) is answered from the KB."""
-    from actions.answer import ActionHandleFeedback
+    from actions.uncertain import ActionHandleFeedback
 
     state = tracker("我们的专利授权好几年了一直没实施，高校那边的存量专利政策怎么规定", "feedback_unhelpful")
     messages, _ = run(ActionHandleFeedback(lambda: kb), state, domain)

@@ -193,3 +193,46 @@ def test_a_follow_up_naming_one_region_of_a_several_region_answer_keeps_that_reg
     messages, events = run(ActionShowPlatforms(lambda: kb),
                            tracker("上海那边的叫什么", "ask_platform", [{"entity": "region", "value": "上海"}], slots), domain)
     assert payload_ids(messages) == ["shipa-19"] and slots_of(events)["shown_measures"] == ["shipa-19"]
+
+
+PILOT_CONDITIONS = {"shown_measures": ["cnipa-condition-2", "cnipa-condition-1"], "pending_measures": [],
+                    "last_query": "试点城市的园区要满足什么指标", "region": "全国", "last_topic": "pilot_city_application"}
+
+
+def test_small_talk_is_answered_in_kind(kb, domain) -> None:
+    from actions.uncertain import ActionAnswerSmallTalk
+
+    for text, intent, response in [("好的，谢谢啦", "thank", "utter_thank"), ("拜拜", "goodbye", "utter_goodbye"),
+                                   ("你好在吗", "greet", "utter_greet")]:
+        messages, events = run(ActionAnswerSmallTalk(lambda: kb), tracker(text, intent, slots=PILOT_CONDITIONS), domain)
+        assert responses(messages) == [response] and not payload_ids(messages) and not events, text
+
+
+def test_a_question_read_as_small_talk_is_answered(kb, domain) -> None:
+    """A goodbye or thanks intent on a question: the question is answered, in the conversation's context."""
+    from actions.uncertain import ActionAnswerSmallTalk
+
+    messages, _ = run(ActionAnswerSmallTalk(lambda: kb), tracker("贯标这块上海有什么要求？", "goodbye"), domain)
+    assert "shipa-2" in payload_ids(messages)
+    messages, _ = run(ActionAnswerSmallTalk(lambda: kb), tracker("48.4%是怎么算的", "thank", slots=PILOT_CONDITIONS),
+                      domain)
+    assert payload_ids(messages)[:1] == ["cnipa-condition-2"]
+
+
+def test_a_short_question_read_as_feedback_is_a_follow_up(kb, domain) -> None:
+    from actions.uncertain import ActionHandleFeedback
+
+    slots = {"shown_measures": ["datong-3"], "pending_measures": [], "last_query": "大同的专利导航服务基地建在哪里",
+             "region": "大同", "last_topic": "patent_navigation"}
+    messages, _ = run(ActionHandleFeedback(lambda: kb), tracker("区县里也可以建吗", "feedback_unhelpful", slots=slots), domain)
+    assert "datong-3" in payload_ids(messages)
+    messages, _ = run(ActionHandleFeedback(lambda: kb), tracker("没啥用", "feedback_unhelpful", slots=slots), domain)
+    assert responses(messages) == ["utter_feedback_sorry"]
+
+
+def test_an_unsure_message_naming_another_region_asks_the_last_question_there(kb, domain) -> None:
+    messages, events = run(ActionAnswerFallback(lambda: kb),
+                           tracker("大同在质押这块是什么说法", "nlu_fallback", slots=FINANCING), domain)
+    ids = payload_ids(messages)
+    assert ids and {kb.region_of(kb.get(i)) for i in ids} == {"大同"}
+    assert slots_of(events).get("region") == "大同"

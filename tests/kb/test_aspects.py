@@ -27,6 +27,14 @@ from policies_kb.aspects import BY_ID, asked_aspect, stating
     ("试点城市申报什么时候截止", "deadline"),
     ("上海有没有专利质押贷款贴息", None),
     ("知识产权保险费用有补贴吗", None),  # a subsidy question, not a fee question
+    ("首批的试点期是几年到几年", "period"),
+    ("这个试点时间有多长", "period"),
+    ("服务站多长时间来一次企业", None),  # a frequency, not how long it takes
+    ("宣讲会一年搞几次", None),
+    ("获评后资助有多少", "amount"),
+    ("入库项目大概能奖多少钱", "amount"),
+    ("专家评选时怎么打分", "scoring"),
+    ("评审的权重怎么分配", "scoring"),
 ])
 def test_the_asked_aspect_is_detected(question: str, aspect) -> None:
     found = asked_aspect(question)
@@ -65,3 +73,17 @@ def test_neighbouring_matters_are_not_covered(kb) -> None:
     for question in ["商标续展怎么办理", "软件著作权登记要多久", "专利权评价报告怎么申请", "研发费用加计扣除"]:
         assert not is_covered(kb, kb.normalise(question)), question
     assert is_covered(kb, "商标品牌建设有什么支持")
+
+
+def test_the_award_words_of_an_amount_question_are_not_its_subject(kb) -> None:
+    """有奖励吗 奖多少钱 after an answer: 奖励 asks the amount, it names no new subject."""
+    from policies_kb.answers import aspect_of_follow_up
+
+    shown = [kb.get("shgov-11")]
+    aspect = aspect_of_follow_up(kb, kb.normalise("拿到这个认定有没有奖励，奖多少"), shown)
+    assert aspect is not None and aspect.id == "amount"
+    assert not stating(aspect, shown)
+
+
+def test_the_pilot_period_is_stated_by_the_notice(kb) -> None:
+    assert BY_ID["period"].of_document and BY_ID["period"].states(kb.get("cnipa-procedure-overview"))

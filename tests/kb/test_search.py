@@ -181,3 +181,14 @@ def test_a_gapped_synonym_matches_its_parts_in_order_within_a_clause(kb):
 
 def test_buying_patents_from_a_research_institute_finds_the_acquisition_measure(kb):
     assert kb.search("我们打算向研究所购买几项专利，上海有支持吗", region="上海", limit=1)[0].measure.id == "shgov-12"
+
+
+def test_a_region_asked_for_wins_over_a_document_of_another_region_named_in_the_question(kb) -> None:
+    """The last question named the 2017 national notice; asked again for Shanghai, Shanghai's provisions answer."""
+    from policies_kb.answers import select
+
+    question = kb.normalise("2017年那个试点城市通知里，对中小企业专利质押融资怎么说")
+    assert {kb.region_of(m) for m in select(kb, question).shown} == {"全国"}
+    in_shanghai = select(kb, question, region="上海").shown
+    assert in_shanghai and {kb.region_of(m) for m in in_shanghai} == {"上海"}
+    assert {kb.region_of(m) for m in select(kb, question, region="上海", region_from_context=True).shown} == {"全国"}
