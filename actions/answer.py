@@ -84,8 +84,9 @@ def say_not_covered(dispatcher: CollectingDispatcher, kb: KnowledgeBase, text: s
 
 
 def answer_question(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker: Tracker, query: str,
-                    topic: str | None) -> List[Dict[Text, Any]]:
-    """Search, show the best measures and remember them; shared by every answering action."""
+                    topic: str | None, asking: str | None = None) -> List[Dict[Text, Any]]:
+    """Search, show the best measures and remember them; shared by every answering action. ``asking`` is the
+    message whose aspect is asked when the query joins it to the question before (else the query itself)."""
     aspect = aspect_of_follow_up(kb, query, slot_measures(kb, tracker, "shown_measures"))
     if aspect:
         return answer_aspect_of_shown(dispatcher, kb, tracker, aspect)
@@ -103,7 +104,9 @@ def answer_question(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker
         return []
     if selection.region_relaxed and region:
         dispatcher.utter_message(response="utter_region_relaxed", region=region)
-    selection, aspect, stated = focus_on_aspect(kb, selection, query, topic)
+    aspect, stated = asked_aspect(asking if asking is not None else query), True
+    if aspect:
+        selection, aspect, stated = focus_on_aspect(kb, selection, query, topic, aspect)
     if aspect and not stated:
         dispatcher.utter_message(response="utter_aspect_not_stated", aspect=aspect.label)
     send_measures(dispatcher, kb, selection, query, related=bool(aspect and not stated))

@@ -190,7 +190,7 @@ class ActionAnswerFallback(KBAction):
             return await ActionAnswerOtherRegion(lambda: kb).run(dispatcher, tracker, domain)  # 大同在评估这块有什么说法吗
         if (shown and last_query and (substance or asks_something(text)) and len(text) <= SHORT_FOLLOW_UP
                 and not names_new_subject(kb, text, shown)):  # 有钱拿吗？ after a loan answer: that loan's money
-            return answer_question(dispatcher, kb, tracker, f"{last_query} {text}", tracker.get_slot("last_topic"))
+            return answer_question(dispatcher, kb, tracker, f"{last_query} {text}", tracker.get_slot("last_topic"), text)
         if "out_of_scope" in [name for name, _ in ranked[:1]]:
             say_not_covered(dispatcher, kb, text)
             return []
@@ -236,12 +236,12 @@ class ActionHandleFeedback(KBAction):
         """Acknowledge the feedback (it stays in the tracker), or answer a real question."""
         kb = self.kb
         text = latest_text(self.kb, tracker)
-        if asks_something(text):  # 县里能建不: a question, not a verdict on the answer
-            return await ActionAnswerFallback(self._kb_provider).run(dispatcher, tracker, domain)
         if len(text) > FEEDBACK_MAX_CHARS and has_substance(kb, text):
             ranked = [r.get("name") for r in (tracker.latest_message or {}).get("intent_ranking", [])]
             topics = next((t for t in (topics_for_intent(kb, name) for name in ranked) if t), None)
             return answer_question(dispatcher, kb, tracker, text, topics)
+        if asks_something(text):  # 县里能建不: a question, not a verdict on the answer
+            return await ActionAnswerFallback(self._kb_provider).run(dispatcher, tracker, domain)
         helpful = latest_intent(tracker) == "feedback_helpful"
         dispatcher.utter_message(response="utter_feedback_thanks" if helpful else "utter_feedback_sorry")
         return []

@@ -145,7 +145,11 @@ def names_new_subject(kb: KnowledgeBase, text: str, shown: Sequence[Measure]) ->
     if kb.platforms_in(text) or kb.agencies_in(text):
         return True
     shown_topics = {topic for m in shown for topic in m.topics}
-    return bool(kb.index.query_topics(text) - shown_topics)
+    new_topics = kb.index.query_topics(text) - shown_topics
+    if not new_topics:
+        return False
+    # a topic word alone (评上 for 认定) is no new subject unless the message's own best matches are on it
+    return any(new_topics.intersection(hit.measure.topics) for hit in kb.search(text, limit=3) if hit.score >= SUBSTANCE_SCORE)
 
 
 def aspect_of_follow_up(kb: KnowledgeBase, text: str, shown: Sequence[Measure]) -> Optional[Aspect]:
@@ -233,7 +237,11 @@ def focus_on_aspect(kb: KnowledgeBase, selection: Selection, question: str, topi
     wider = [h.measure for h in kb.search(question, topic_hint=topic_hint, limit=60)
              if h.measure.document_id in documents and h.measure not in first
              and (not topics or topics.intersection(h.measure.topics))]
-    stated = [m for m in stating(aspect, first + wider) if m in selection.shown or states_itself(aspect, m)]
+    # a heading alone (四、政策支撑) states an aspect that only orders the answer; one that may be said not stated
+    # needs the provision itself to state it, unless it was already shown
+    lead = selection.shown[0].document_id
+    stated = [m for m in stating(aspect, first + wider) if m in selection.shown or states_itself(aspect, m)
+              or (not aspect.reports_absence and m.document_id == lead)]
     if not stated:
         return selection, aspect, not aspect.reports_absence
     ordered = stated + [m for m in pool if m not in stated]

@@ -81,7 +81,7 @@ ASPECTS: Sequence[Aspect] = (
            _pattern(r"申报对象|对象为|适用于|面向")),
     Aspect("tasks", "工作内容", re.compile(r"开展哪些工作|要干哪些|要做哪些|做哪些事|干什么|试点内容|主要任务|重点任务|要做什么|哪些工作"),
            _pattern(r"试点内容|工作内容|主要任务|重点任务"), reports_absence=False),
-    Aspect("support", "支持措施", re.compile(r"实惠|好处|福利|优惠|政策支撑|配套支持|能得到什么|有啥支持|有什么支持"),
+    Aspect("support", "支持措施", re.compile(r"实惠|好处|福利|优惠|政策支撑|配套支持|能得到什么|(?:有啥|有什么|有哪些|给哪些|给什么|哪些)(?:政策)?(?:支持|扶持)"),
            _pattern(r"政策支撑|支持政策"), reports_absence=False),
     Aspect("conditions", "申请条件", re.compile(
         r"条件|门槛|资格|(?:申请|申报|认定|参评|评选|报名)[^，,。？?]{0,6}要求|认定标准|评选标准|申报标准|够格|够不够"),
@@ -96,7 +96,7 @@ ASPECTS: Sequence[Aspect] = (
            lambda m: _sentences_with(m, MONEY, AWARD), wording=AWARD),
     Aspect("pricing", "定价方式", re.compile(
         r"(?:费|价|价格|价钱)(?:该|要|应该)?怎么定|怎么定价|如何定价|定价|指导价|参考价|价格指导|怎么作价"),
-           _pattern(r"定价|作价")),
+           _pattern(r"定价|作价(?!入股|出资|投资)")),  # 作价入股 is a way to invest, not how a price is set
     Aspect("fee", "收费标准", re.compile(
         r"费用|收费|多少钱|要钱|花钱|收钱|交钱|付费|付钱|缴费|官费|价格|标准价|定价|什么价|贵不贵|免费|要不要钱|交多少|"
         r"(?:申报|评审|报名|服务|代理|手续|培训|咨询|使用|许可|托管)费|交[^，。？?]{0,6}费"),

@@ -63,7 +63,7 @@ class KnowledgeBase:
         if self._normaliser is None:
             places = [word for words in REGION_WORDS.values() for word in words]  # 大铜 is a typo of 大同 too
             self._normaliser = TextNormaliser([*self.vocabulary, *places], load_readings(READINGS_FILE),
-                                              self.tokenizer.dictionary_words)
+                                              self.tokenizer.dictionary_words, self.tokenizer.frequency)
         return self._normaliser(text)
 
     # ---- lookup ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ users always come from the KB, never from the normalised question.
 - Full-width letters, digits and the ideographic space become their ASCII forms; 五年 becomes 5年.
 - A proposal-style title, 关于…的建议/提案/议案, keeps only its subject.
 - A pinyin-input typo of a KB term (质压 for 质押, 专例 for 专利) becomes the term: a run of characters
-  that the dictionary leaves as single characters and that reads like exactly one term of the
+  that the dictionary leaves as single characters (but for a rare word across its edge: 那大|铜) and that reads like exactly one term of the
   vocabulary (the term's characters by their most common toneless reading, a typed character by any
   of its readings: 导行 reads dao-hang as 导航 does) is replaced by that term.
 """
@@ -31,6 +31,8 @@ MAX_TERM = 10
 TERMS = ""  # the key under which a trie node keeps the terms that end there
 
 Segmenter = Callable[[str], List[str]]  # words of a text in order, dictionary words only (jieba, HMM off)
+Frequency = Callable[[str], int]  # a dictionary word's frequency (jieba's counts)
+RARE_WORD = 500  # a word this rare (of jieba's 60 million) that straddles a typo's edge does not hide it: 那大|铜 in 那大铜呢
 
 
 def fold_width(text: str) -> str:
@@ -75,9 +77,10 @@ class TextNormaliser:
     """Normalises a question before NLU and search (see the module docstring)."""
 
     def __init__(self, vocabulary: Iterable[str], readings: Dict[str, Tuple[str, ...]],
-                 segment: Optional[Segmenter] = None) -> None:
+                 segment: Optional[Segmenter] = None, frequency: Optional[Frequency] = None) -> None:
         self._readings = readings
         self._segment = segment or list
+        self._frequency = frequency or (lambda word: RARE_WORD)
         self._vocabulary = {w for w in vocabulary if 2 <= len(w) <= MAX_TERM and all(CJK.match(c) for c in w)}
         self._trie: dict = {}  # reading → {reading → …, TERMS: {term, …}}: the terms by their characters' first readings
         for term in self._vocabulary:
@@ -119,25 +122,39 @@ class TextNormaliser:
                         found.append((start, terms.pop()))
         return found
 
-    def _single_characters(self, text: str) -> List[bool]:
-        """For each character, whether the dictionary segmentation leaves it as a word of its own."""
-        single: List[bool] = []
+    def _word_spans(self, text: str) -> List[Tuple[int, int, str]]:
+        """(start, end, word) of the dictionary segmentation; none when it does not cover the text exactly."""
+        spans, position = [], 0
         for word in self._segment(text):
-            single += [len(word) == 1] * len(word)
-        return single if len(single) == len(text) else [False] * len(text)
+            spans.append((position, position + len(word), word))
+            position += len(word)
+        return spans if position == len(text) else []
+
+    def _unjoined(self, spans: List[Tuple[int, int, str]], start: int, end: int) -> bool:
+        """Whether the dictionary joins no characters of [start, end) into a word, but for a rare word that reaches
+        one character into it from outside."""
+        if not spans:
+            return False
+        for w_start, w_end, word in spans:
+            if w_end <= start or w_start >= end or len(word) == 1:
+                continue
+            edge = (w_start < start) != (w_end > end) and min(w_end, end) - max(w_start, start) == 1  # one character in
+            if not (edge and self._frequency(word) < RARE_WORD):
+                return False
+        return True
 
     def fix_typos(self, text: str) -> str:
         """Runs of characters the dictionary cannot join into words, that read like one KB term, become it."""
         candidates = self._candidates(text)
         if not candidates:
             return text
-        single = self._single_characters(text)
+        spans = self._word_spans(text)
         chars = list(text)
         taken = [False] * len(chars)
         for start, term in sorted(candidates, key=lambda c: (-len(c[1]), c[0])):
             end = start + len(term)
             typed = text[start:end]
-            if any(taken[start:end]) or typed in self._vocabulary or not all(single[start:end]):
+            if any(taken[start:end]) or typed in self._vocabulary or not self._unjoined(spans, start, end):
                 continue
             if not any(a == b for a, b in zip(typed, term)):  # a typo keeps one character (质压, 导行), 是刚 is not 提纲
                 continue

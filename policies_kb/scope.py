@@ -6,14 +6,29 @@ validator; these functions find them in a (normalised) question.
 
 from __future__ import annotations
 
+import re
 from typing import Any, List
 
 MAX_TERM_LENGTH = 12  # longest KB term worth checking around a neighbour term
 
 
+SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]*")
+ASKING = re.compile(r"[？?]|吗|怎么|怎样|如何|什么|啥|哪|多少|几|是否|有没有|能不能|可不可以|要不要")
+
+
+def asked_part(text: str) -> str:
+    """The sentences of a message that ask something; a story told before the question (券商说我们…。) is left out."""
+    sentences = SENTENCE.findall(text or "")
+    asking = [s for s in sentences if ASKING.search(s)]
+    return "".join(asking) if asking and len(asking) < len(sentences) else (text or "")
+
+
 def neighbours_in(kb: Any, text: str) -> List[str]:
-    """Neighbour terms in the text; an occurrence that straddles a KB term (许可备案 in 开放许可备案) is part
-    of that term, not a neighbour."""
+    """Neighbour terms in the question (its asking sentences, when they name a subject of their own); an occurrence that straddles a KB term (许可备案 in 开放许可备案)
+    is part of that term, not a neighbour."""
+    asked = asked_part(text)
+    if asked != text and kb.index.query_topics(asked):  # the question names its own subject: the story is background
+        text = asked
     found = []
     for term in kb.registry.neighbours:
         start = text.find(term)

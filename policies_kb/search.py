@@ -101,6 +101,12 @@ class Tokenizer:
             self._initialise()
         return list(self._jieba.cut(text, HMM=False))
 
+    def frequency(self, word: str) -> int:
+        """The dictionary's count of a word (0 when it has none)."""
+        if not self._ready:
+            self._initialise()
+        return int(self._jieba.FREQ.get(word) or 0)
+
     def words(self, text: str) -> List[str]:
         """Search-mode words of a text, lower-cased, without stopwords and punctuation."""
         if not self._ready:

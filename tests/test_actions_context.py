@@ -236,3 +236,20 @@ def test_an_unsure_message_naming_another_region_asks_the_last_question_there(kb
     ids = payload_ids(messages)
     assert ids and {kb.region_of(kb.get(i)) for i in ids} == {"大同"}
     assert slots_of(events).get("region") == "大同"
+
+
+def test_a_topic_word_alone_is_no_new_subject(kb) -> None:
+    """评上 reads as 认定 (a topic signal), but the message's own best matches are not on that topic."""
+    from policies_kb.answers import names_new_subject
+
+    shown = [kb.get("cnipa-procedure-overview"), kb.get("cnipa-condition-2")]
+    assert not names_new_subject(kb, kb.normalise("评上以后国家给哪些支持"), shown)
+    assert names_new_subject(kb, kb.normalise("专利密集型产品认定有什么支持"), shown)
+
+
+def test_a_follow_up_joined_to_the_last_question_asks_its_own_aspect(kb, domain) -> None:
+    """The last question asked which years; the follow-up asks what support: the support provisions lead."""
+    slots = {"shown_measures": ["cnipa-pilot-reporting", "cnipa-procedure-overview", "cnipa-condition-2"], "pending_measures": [],
+             "last_query": "首批试点是哪几年", "region": "全国", "last_topic": "pilot_city_application"}
+    messages, _ = run(ActionAnswerFallback(lambda: kb), tracker("选上以后国家给哪些支持", "nlu_fallback", slots=slots), domain)
+    assert payload_ids(messages)[:1] and payload_ids(messages)[0].startswith("cnipa-support")

@@ -87,3 +87,20 @@ def test_the_award_words_of_an_amount_question_are_not_its_subject(kb) -> None:
 
 def test_the_pilot_period_is_stated_by_the_notice(kb) -> None:
     assert BY_ID["period"].of_document and BY_ID["period"].states(kb.get("cnipa-procedure-overview"))
+
+
+def test_investing_at_a_valuation_is_not_setting_a_price(kb) -> None:
+    """作价入股 names a way to invest; it says nothing of how a price is set (定价指导 does)."""
+    assert not BY_ID["pricing"].states(kb.get("shgov-6"))
+    assert BY_ID["pricing"].states(kb.get("shgov-18"))
+
+
+def test_the_support_a_document_lists_under_its_heading_comes_first(kb) -> None:
+    """四、政策支撑 states what support a pilot city gets; a heading-only aspect orders within the lead document."""
+    question = kb.normalise("评上试点城市以后国家给哪些支持")
+    focused, aspect, _ = focus_on_aspect(kb, select(kb, question), question)
+    assert aspect.id == "support" and focused.shown[0].id.startswith("cnipa-support")
+    question = kb.normalise("大同对专利导航有哪些支持")
+    selection = select(kb, question, region="大同")
+    focused, _, _ = focus_on_aspect(kb, selection, question)
+    assert [m.id for m in focused.shown] == [m.id for m in selection.shown]

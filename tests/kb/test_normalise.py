@@ -67,3 +67,17 @@ def test_small_numbers_of_years_are_written_as_the_documents_do(kb) -> None:
     assert kb.normalise("授权五年没实施") == "授权5年没实施"
     assert kb.normalise("十五年前") == "十五年前"
     assert kb.normalise("2017年") == "2017年"
+
+
+def test_a_rare_word_across_a_typos_edge_does_not_hide_it() -> None:
+    """那大|铜: the dictionary's rare 那大 straddles the typo 大铜; a common word across the edge still protects it."""
+    readings = load_readings(READINGS_FILE)
+    words = {"那大铜呢": ["那大", "铜", "呢"]}
+    rare = TextNormaliser(["大同"], readings, segment=lambda t: words.get(t, list(t)), frequency=lambda w: 10)
+    assert rare.fix_typos("那大铜呢") == "那大同呢"
+    common = TextNormaliser(["大同"], readings, segment=lambda t: words.get(t, list(t)), frequency=lambda w: 50000)
+    assert common.fix_typos("那大铜呢") == "那大铜呢"
+
+
+def test_region_typos_after_a_demonstrative_are_read(kb) -> None:
+    assert kb.region_in(kb.normalise("那大铜这边有什么说法")) == "大同"

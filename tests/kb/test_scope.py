@@ -35,3 +35,11 @@ def test_a_neighbour_or_place_found_in_a_source_is_a_validation_problem(tmp_data
 def test_a_region_word_that_is_also_an_agency_name_still_names_the_region(kb) -> None:
     assert kb.region_in("试点城市 专利许可转让") == "全国"
     assert kb.region_in("上海 国家知识产权局") == "上海"
+
+
+def test_a_neighbour_told_in_the_story_before_the_question_does_not_reject_it(kb) -> None:
+    """保荐人说… is background when the asking sentence names a subject of its own; asked, it is not covered."""
+    told = kb.normalise("我们准备冲科创板，保荐人说我们的专利布局有点薄弱。拟上市企业知识产权服务站能帮忙排查风险吗？")
+    assert not kb.neighbours_in(told)
+    assert kb.neighbours_in(kb.normalise("我们准备冲科创板。保荐机构怎么选？"))
+    assert kb.neighbours_in(kb.normalise("我们的商标快到期了，要续展。上海有什么支持？"))  # the question names no subject
