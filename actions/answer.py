@@ -87,7 +87,8 @@ def answer_question(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker
                     topic: str | None, asking: str | None = None) -> List[Dict[Text, Any]]:
     """Search, show the best measures and remember them; shared by every answering action. ``asking`` is the
     message whose aspect is asked when the query joins it to the question before (else the query itself)."""
-    aspect = aspect_of_follow_up(kb, query, slot_measures(kb, tracker, "shown_measures"))
+    asking = query if asking is None else asking
+    aspect = aspect_of_follow_up(kb, asking, slot_measures(kb, tracker, "shown_measures"))
     if aspect:
         return answer_aspect_of_shown(dispatcher, kb, tracker, aspect)
     if not is_covered(kb, query, topic):
@@ -104,7 +105,7 @@ def answer_question(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker
         return []
     if selection.region_relaxed and region:
         dispatcher.utter_message(response="utter_region_relaxed", region=region)
-    aspect, stated = asked_aspect(asking if asking is not None else query), True
+    aspect, stated = asked_aspect(asking), True
     if aspect:
         selection, aspect, stated = focus_on_aspect(kb, selection, query, topic, aspect)
     if aspect and not stated:

@@ -23,6 +23,7 @@ from .context import latest_text, message_region, slot_measures
 from .presenter import send_payload
 
 CONTACTS_ID = "cnipa-contacts"
+OTHER_ONES = re.compile(r"还有别的|还有其他|还有哪些|别的|其他|另外|其余")  # 还有别的数字指标吗: not those just shown
 WHOM_TO_CONTACT = re.compile(r"找谁|问谁|咨询谁|联系谁|打给谁|打哪个|找哪个人|找什么人")
 
 
@@ -170,14 +171,22 @@ class ActionShowFigures(FollowUpAction):
         return "action_show_figures"
 
     def aspect(self, dispatcher, kb, measures, tracker):
-        """Targets of the measures; else the closest measures on the same question that have figures."""
-        with_figures = [m for m in measures if m.targets]
+        """Targets of the measures; else (or asked for other figures: 还有别的指标吗) the closest measures on the
+        same question that have figures."""
+        others = OTHER_ONES.search(latest_text(kb, tracker))
+        with_figures = [] if others else [m for m in measures if m.targets]
         if not with_figures:
-            dispatcher.utter_message(response="utter_figures_none")
             query = tracker.get_slot("last_query") or ""
             regions = {kb.region_of(m) for m in measures}
             hits = kb.search(query, topic_hint=tracker.get_slot("last_topic"), limit=30) if query else []
-            with_figures = [h.measure for h in hits if h.measure.targets and kb.region_of(h.measure) in regions][:2]
+            with_figures = [h.measure for h in hits if h.measure.targets and kb.region_of(h.measure) in regions
+                            and not (others and h.measure in measures)][:PAGE_SIZE if others else 2]
+            if others and not with_figures:  # the rest of the same documents, in their order
+                documents = {m.document_id for m in measures}
+                with_figures = [m for m in kb.measures if m.document_id in documents and m.targets
+                                and m not in measures][:PAGE_SIZE]
+            if not others or not with_figures:
+                dispatcher.utter_message(response="utter_figures_none")
         for measure in with_figures:
             note = kb.validity_note(measure)
             dispatcher.utter_message(response="utter_figures_line", figures=figures_text(measure),

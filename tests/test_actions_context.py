@@ -7,7 +7,9 @@ from __future__ import annotations
 from test_actions import payload_ids, responses, run, slots_of, tracker
 
 from actions.answer import ActionAnswerOtherRegion, ActionAnswerPolicyQuestion, ActionShowMoreMeasures
-from actions.followups import ActionShowOriginalText, ActionShowPlatforms, ActionShowResponsibleAgency, ActionShowValidity
+from actions.followups import (
+    ActionShowFigures, ActionShowOriginalText, ActionShowPlatforms, ActionShowResponsibleAgency, ActionShowValidity,
+)
 from actions.uncertain import ActionAnswerCapabilities, ActionAnswerFallback, ActionAnswerOutOfScope
 
 
@@ -253,3 +255,13 @@ def test_a_follow_up_joined_to_the_last_question_asks_its_own_aspect(kb, domain)
              "last_query": "首批试点是哪几年", "region": "全国", "last_topic": "pilot_city_application"}
     messages, _ = run(ActionAnswerFallback(lambda: kb), tracker("选上以后国家给哪些支持", "nlu_fallback", slots=slots), domain)
     assert payload_ids(messages)[:1] and payload_ids(messages)[0].startswith("cnipa-support")
+
+
+def test_other_figures_are_those_of_the_provisions_not_shown(kb, domain) -> None:
+    slots = {"shown_measures": ["shgov-2"], "pending_measures": [], "region": "上海", "last_topic": None,
+             "last_query": "上海的专利转化运用专项行动方案，高价值专利定了什么目标"}
+    messages, _ = run(ActionShowFigures(lambda: kb), tracker("其他方面还定了哪些指标", "ask_figures", slots=slots), domain)
+    ids = payload_ids(messages)
+    assert ids and "shgov-2" not in ids and all(kb.get(i).targets for i in ids)
+    messages, _ = run(ActionShowFigures(lambda: kb), tracker("有没有具体数字", "ask_figures", slots=slots), domain)
+    assert payload_ids(messages) == ["shgov-2"]
