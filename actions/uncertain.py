@@ -38,8 +38,11 @@ ADDRESSES_ASSISTANT = re.compile(r"你|您|助手|机器人|小助|客服|系统
 SHORT_FOLLOW_UP = 16  # characters: a longer message is a question of its own
 SMALL_TALK_WORDS = re.compile(r"你好|您好|在吗|在不在|谢谢|多谢|感谢|谢啦|谢了|再见|拜拜|辛苦了?|好的|好嘞|行吧|明白了?|了解了?|知道了|"
                               r"[哈嗯啊呀吧了哦噢]|ok|OK|[\s，,。.！!～~、]")
-QUESTION_FORM = re.compile(r"[？?]|吗|怎么|怎样|如何|什么|啥|哪|多少|几|是否|有没有|能不能|可不可以|行不行|会不会|是不是|能.{0,6}不$")
-SMALL_TALK_RESPONSES = {"greet": "utter_greet", "goodbye": "utter_goodbye", "thank": "utter_thank"}
+QUESTION_FORM = re.compile(r"[？?]|吗|怎么|怎样|如何|什么|啥|哪|谁|多少|几|是否|有没有|能不能|可不可以|行不行|会不会|是不是|能.{0,6}不$")
+NOT_ASKING = re.compile(r"没有?(?:什么|啥)|不怎么|知道.{0,4}(?:怎么|咋)|什么忙")  # 没什么用, 不怎么样: a verdict
+ABOUT_THE_CHAT = re.compile(r"人工|真人|有人在|有人吗|在线|机器|AI|自动回复|聊天|说话|回复我")  # 有人在线吗: about the service
+SMALL_TALK_RESPONSES = {"greet": "utter_greet", "goodbye": "utter_goodbye", "thank": "utter_thank", "ask_whoami": "utter_whoami"}
+WHO_IS_RESPONSIBLE = re.compile(r"谁(?:在)?(?:负责|管|牵头|主管)|归谁|哪个部门|哪些部门|哪几个部门|哪个单位|哪家单位|哪几家单位|牵头")
 FOLLOW_UP_ACTIONS = {
     "ask_responsible_agency": ActionShowResponsibleAgency, "ask_platform": ActionShowPlatforms,
     "ask_original_text": ActionShowOriginalText, "ask_figures": ActionShowFigures,
@@ -49,9 +52,11 @@ FOLLOW_UP_ACTIONS = {
 
 
 def asks_something(text: str) -> bool:
-    """Whether a message read as small talk or feedback is a question: question words beyond the small-talk ones."""
-    rest = SMALL_TALK_WORDS.sub("", text or "")
-    return len(rest) >= 4 and bool(QUESTION_FORM.search(rest))
+    """Whether a message read as small talk or feedback is a question about the policies: question words beyond the
+    small-talk ones, not a verdict (没什么用), not addressed to the assistant or about the service (你是谁, 有人在线吗)."""
+    rest = NOT_ASKING.sub("", SMALL_TALK_WORDS.sub("", text or ""))
+    return (len(rest) >= 4 and bool(QUESTION_FORM.search(rest)) and not ADDRESSES_ASSISTANT.search(rest)
+            and not ABOUT_THE_CHAT.search(rest))
 
 
 def ranked_intents(tracker: Tracker) -> List[Tuple[str, float]]:
@@ -119,7 +124,7 @@ def follow_up_action(kb: KnowledgeBase, tracker: Tracker, text: str, candidates:
         return None
     if message_region(kb, tracker) and only_region_words(text):  # 上海呢？具体有哪些措施？
         return ActionAnswerOtherRegion(lambda: kb)
-    if WHOM_TO_CONTACT.search(text):  # 问谁？
+    if WHOM_TO_CONTACT.search(text) or WHO_IS_RESPONSIBLE.search(text):  # 问谁？ 这个谁在管？
         return ActionShowResponsibleAgency(lambda: kb)
     for name, confidence in candidates:
         action = FOLLOW_UP_ACTIONS.get(name)

@@ -25,6 +25,7 @@ from evaluation.heldout import HELDOUT_DIR, round_of
 from evaluation.answers_report import print_failure
 from evaluation.baseline_run import run_baseline
 from evaluation.client import RestClient, run_answers
+from evaluation.failure_kinds import failure_table, reply_openings
 from evaluation.fingerprints import fingerprint
 from evaluation.textout import frac, one_line, pct, section, table
 from evaluation.traces import attach_traces, trace_text
@@ -96,6 +97,18 @@ def round_rows(singles: Sequence[TurnScore], convs: Sequence[ConversationScore])
     rounds = sorted({round_of(s.id) for s in singles} | {round_of(c.id) for c in convs})
     return [[r, frac(rate(s.correct for s in singles if round_of(s.id) == r)),
              frac(rate(c.correct for c in convs if round_of(c.id) == r))] for r in rounds]
+
+
+def print_failure_kinds(singles: Sequence[TurnScore], convs: Sequence[ConversationScore]) -> None:
+    """Failed single-turn cases and conversation turns counted by class and by the reply they got (no case shown)."""
+    import yaml
+
+    openings = reply_openings(yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8")))
+    for title, turns in (("single-turn", singles), ("conversation turns", [t for c in convs for t in c.turns])):
+        rows = failure_table(turns, openings)
+        if rows:
+            print(f"\nfailed {title} by class and reply")
+            print(table(["class", "reply", "n"], rows))
 
 
 def print_misses(singles: Sequence[TurnScore], convs: Sequence[ConversationScore]) -> None:
@@ -202,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = figures(singles, convs, baseline)
     print(f"answers in {time.monotonic() - t0:.0f} s")
     print_figures(result, singles, convs, baseline)
+    print_failure_kinds(singles, convs)
     summary = {"split": args.split, "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                "target": args.target or "stack", "figures": result,
                "single_turn": summarise_single(singles), "multi_turn": summarise_multi(convs)}

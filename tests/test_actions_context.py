@@ -265,3 +265,27 @@ def test_other_figures_are_those_of_the_provisions_not_shown(kb, domain) -> None
     assert ids and "shgov-2" not in ids and all(kb.get(i).targets for i in ids)
     messages, _ = run(ActionShowFigures(lambda: kb), tracker("有没有具体数字", "ask_figures", slots=slots), domain)
     assert payload_ids(messages) == ["shgov-2"]
+
+
+def test_no_small_talk_or_feedback_example_is_taken_for_a_question(kb) -> None:
+    """Every training example of the small-talk and feedback intents is answered in kind."""
+    import yaml
+
+    from actions.uncertain import asks_something
+    from settings import PROJECT_ROOT
+
+    data = yaml.safe_load((PROJECT_ROOT / "data" / "nlu" / "chitchat.yml").read_text(encoding="utf-8"))
+    intents = {"greet", "goodbye", "thank", "ask_whoami", "feedback_helpful", "feedback_unhelpful"}
+    examples = [line.strip()[2:] for block in data["nlu"] if block.get("intent") in intents
+                for line in block["examples"].splitlines() if line.strip()]
+    assert len(examples) > 600
+    assert [text for text in examples if asks_something(kb.normalise(text))] == []
+
+
+def test_a_follow_up_read_as_who_are_you_is_answered(kb, domain) -> None:
+    from actions.uncertain import ActionAnswerSmallTalk
+
+    messages, _ = run(ActionAnswerSmallTalk(lambda: kb), tracker("这个具体是谁在管", "ask_whoami", slots=FINANCING), domain)
+    assert "utter_agency_line" in responses(messages)
+    messages, _ = run(ActionAnswerSmallTalk(lambda: kb), tracker("你到底是谁", "ask_whoami", slots=FINANCING), domain)
+    assert responses(messages) == ["utter_whoami"]
