@@ -232,11 +232,13 @@ def focus_on_aspect(kb: KnowledgeBase, selection: Selection, question: str, topi
         return selection, aspect, True
     pool = selection.shown + selection.remaining
     documents = {m.document_id for m in selection.shown}
-    first = pool[: 2 * PAGE_SIZE]
+    # an aspect stated per provision (a fee, an amount) is stated by the answer's own provisions or not at all:
+    # another provision's 免费 says nothing of this one's fee
+    first = pool[: 2 * PAGE_SIZE] if aspect.of_document else list(selection.shown)
     topics = discriminating_topics(kb, selection.shown[0])
     wider = [h.measure for h in kb.search(question, topic_hint=topic_hint, limit=60)
              if h.measure.document_id in documents and h.measure not in first
-             and (not topics or topics.intersection(h.measure.topics))]
+             and (not topics or topics.intersection(h.measure.topics))] if aspect.of_document else []
     # a heading alone (四、政策支撑) states an aspect that only orders the answer; one that may be said not stated
     # needs the provision itself to state it, unless it was already shown
     lead = selection.shown[0].document_id

@@ -34,6 +34,18 @@ from policies_kb.aspects import BY_ID, asked_aspect, stating
     ("获评后资助有多少", "amount"),
     ("入库项目大概能奖多少钱", "amount"),
     ("专家评选时怎么打分", "scoring"),
+    ("这个咋申请", "procedure"),  # colloquial 咋/啥 read as 怎么/什么
+    ("报名要准备啥", "materials"),
+    ("需要哪些证明", "materials"),
+    ("能提供哪些服务", None),  # services of the measure, not materials to hand in
+    ("企业要满足啥才能报", "conditions"),
+    ("要自己掏钱吗", "fee"),
+    ("做一次要花多少钱", "fee"),  # paying asks a fee; 补多少钱 asks an amount
+    ("能补多少钱", "amount"),
+    ("能拿到多少补贴", "amount"),
+    ("办结时限是多少", "duration"),
+    ("热线号码是多少", "contact"),
+    ("百城百品是个啥", "definition"),
     ("评审的权重怎么分配", "scoring"),
 ])
 def test_the_asked_aspect_is_detected(question: str, aspect) -> None:
@@ -104,3 +116,11 @@ def test_the_support_a_document_lists_under_its_heading_comes_first(kb) -> None:
     selection = select(kb, question, region="大同")
     focused, _, _ = focus_on_aspect(kb, selection, question)
     assert [m.id for m in focused.shown] == [m.id for m in selection.shown]
+
+
+def test_a_fee_stated_by_another_provision_does_not_answer(kb) -> None:
+    """做一次导航要花多少钱: the navigation provisions state no fee; an information service's 免费 is not theirs."""
+    question = kb.normalise("大同的专利导航服务基地做一次导航要花多少钱")
+    selection = select(kb, question, region="大同")
+    focused, aspect, stated = focus_on_aspect(kb, selection, question)
+    assert aspect.id == "fee" and not stated and focused.shown == selection.shown
