@@ -76,17 +76,36 @@ validate: $(VENV)/.installed ## Validate the knowledge base and the Rasa trainin
 	$(PY) -m policies_kb validate
 	$(RASA) data validate --data data --quiet
 
-test: install system-deps ## Run every test, cheapest first: KB, unit, (train) model, stories, running stack and browser, production
-	$(PY) -m policies_kb validate
-	$(PYTEST) -q -m "not model and not stack and not browser and not prod"
-	$(MAKE) --no-print-directory $(MODEL)
-	$(PYTEST) -q -m "model and not stack and not browser and not prod"
-	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/stories
-	$(PYTEST) -q -m "(stack or browser) and not prod"
-	$(PYTEST) -q -m prod
+# The pytest stages split the tests by marker and directory so that together they run every test once:
+#   unit (make test-fast)  not model/stack/browser/prod, outside tests/rasa_contract/: no model, no TensorFlow
+#   rasa contract          tests/rasa_contract/ (not model/stack/browser/prod): Rasa's own heavy internals, no model
+#   model                  model (not stack/browser/prod); integration: stack or browser (not prod); production: prod
+UNIT_MARKERS := not model and not stack and not browser and not prod
+TEST_WORKERS ?= auto
+TEST_STAGES ?= kb unit rasa model stories integration prod
 
-test-fast: $(VENV)/.installed ## Unit tests only: no trained model, no servers, no browser (the first stage of make test)
-	$(PYTEST) -q -m "not model and not stack and not browser and not prod"
+test: install system-deps ## Run every test, cheapest first: KB, unit, Rasa contract, (train) model, stories, stack and browser, production
+	$(MAKE) --no-print-directory $(addprefix test-stage-,$(TEST_STAGES))
+
+test-fast: $(VENV)/.installed ## Unit tests: no trained model, no servers, no TensorFlow (fails if it is imported), on all cores
+	$(PYTEST) -q -n $(TEST_WORKERS) -m "$(UNIT_MARKERS)" --ignore=tests/rasa_contract --forbid-import=tensorflow
+
+test-rasa: $(VENV)/.installed ## Tests of rasa_runtime's changes against Rasa's own code and of the entry point (TensorFlow loads; no model)
+	$(PYTEST) -q -m "$(UNIT_MARKERS)" tests/rasa_contract
+
+.PHONY: test-rasa $(addprefix test-stage-,kb unit rasa model stories integration prod)
+test-stage-kb:
+	$(PY) -m policies_kb validate
+test-stage-unit: test-fast
+test-stage-rasa: test-rasa
+test-stage-model: $(MODEL)
+	$(PYTEST) -q -m "model and not stack and not browser and not prod"
+test-stage-stories: $(MODEL)
+	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/stories
+test-stage-integration: $(MODEL)
+	$(PYTEST) -q -m "(stack or browser) and not prod"
+test-stage-prod: $(MODEL)
+	$(PYTEST) -q -m prod
 
 FOLDS ?= 5
 eval: install $(MODEL) ## NLU cross-validation (FOLDS=5), answers on tests/eval and on the blind held-out dev split, vs BM25
