@@ -14,11 +14,10 @@ import yaml
 from devstack.cluster.binaries import Binaries
 from devstack.cluster.envfile import placeholder_secrets, read_env_file
 from devstack.cluster.nginx import NGINX_TEMPLATE, render_nginx
-from settings import get_cluster_settings
+from settings import get_cluster_settings, PROJECT_ROOT as ROOT
 
 pytestmark = pytest.mark.prod
 
-ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 VAR = re.compile(r"\$\{([A-Z][A-Z0-9_]*)")
