@@ -26,7 +26,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed webapp/node_modules/.installed ## Build .venv from the lock file and install the widget's npm packages
+install: $(VENV)/.installed webapp/node_modules/.installed tests/deploy/node_modules/.installed ## Build .venv from the lock file; install the widget's npm packages and the deploy checks' (dclint)
 
 # The lock pins runtime and [dev] together; the project itself is then installed editable (no sys.path tricks).
 $(VENV)/.installed: requirements/requirements.lock pyproject.toml .python-version
@@ -39,6 +39,11 @@ $(VENV)/.installed: requirements/requirements.lock pyproject.toml .python-versio
 
 webapp/node_modules/.installed: webapp/package-lock.json
 	npm ci --prefix webapp --no-audit --no-fund
+	touch $@
+
+# test tool only (tests/deploy/test_deploy_files.py), kept apart from the widget's packages that the image ships
+tests/deploy/node_modules/.installed: tests/deploy/package-lock.json
+	npm ci --prefix tests/deploy --no-audit --no-fund
 	touch $@
 
 system-deps: ## Install the Debian packages the tests and the production set-up use (as root)
@@ -87,7 +92,7 @@ TEST_STAGES ?= kb unit rasa model stories integration prod
 test: install system-deps ## Run every test, cheapest first: KB, unit, Rasa contract, (train) model, stories, stack and browser, production
 	$(MAKE) --no-print-directory $(addprefix test-stage-,$(TEST_STAGES))
 
-test-fast: $(VENV)/.installed ## Unit tests: no trained model, no servers, no TensorFlow (fails if it is imported), on all cores
+test-fast: $(VENV)/.installed tests/deploy/node_modules/.installed ## Unit tests: no trained model, no servers, no TensorFlow (fails if it is imported), on all cores
 	$(PYTEST) -q -n $(TEST_WORKERS) -m "$(UNIT_MARKERS)" --ignore=tests/rasa_contract --forbid-import=tensorflow
 
 test-rasa: $(VENV)/.installed ## Tests of rasa_runtime's changes against Rasa's own code and of the entry point (TensorFlow loads; no model)
