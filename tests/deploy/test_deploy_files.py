@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import kubernetes_validate
-import pytest
 import yaml
 
 from settings import PROJECT_ROOT as ROOT
