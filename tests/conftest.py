@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, Iterator
 
 import pytest
@@ -14,24 +13,6 @@ from settings import PROJECT_ROOT as ROOT
 
 # pytester runs inner sessions (tests/test_import_guard.py); import_guard adds --forbid-import (make test-fast)
 pytest_plugins = ["pytester", "tests.import_guard"]
-
-
-TERMINAL_VARIABLES = ("COLUMNS", "LINES")
-
-
-@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook; unknown when xdist is off (-p no:xdist)
-def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist (make test-fast): hand each worker the controller's COLUMNS and LINES (set or not)."""
-    node.workerinput["terminal_environment"] = {name: os.environ.get(name) for name in TERMINAL_VARIABLES}
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """In an xdist worker, restore the controller's COLUMNS/LINES: the workers get 80×24, and CLIs size tables by them."""
-    for name, value in getattr(config, "workerinput", {}).get("terminal_environment", {}).items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 @pytest.fixture(scope="module")
