@@ -26,19 +26,26 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed webapp/node_modules/.installed ## Build .venv from the lock file and install the widget's npm packages
+install: $(VENV)/.installed webapp/node_modules/.installed tests/deploy/node_modules/.installed ## Build .venv from the lock file; install the widget's npm packages and the deploy checks' (dclint)
 
 # The lock pins runtime and [dev] together; the project itself is then installed editable (no sys.path tricks).
+# Bytecode is compiled once here: the Makefile exports PYTHONDONTWRITEBYTECODE, so every process (each test's
+# subprocess, each pytest run) would otherwise compile the imported packages from source again.
 $(VENV)/.installed: requirements/requirements.lock pyproject.toml .python-version
 	@test -n "$(BASE_PYTHON)" || { echo "Python $(PYTHON_VERSION) not found (pyenv install $(PYTHON_VERSION))"; exit 1; }
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(VENV)/bin/uv pip sync --python $(PY) requirements/requirements.lock
+	$(VENV)/bin/uv pip sync --python $(PY) --compile-bytecode requirements/requirements.lock
 	$(VENV)/bin/uv pip install --python $(PY) --quiet --no-deps -e .
 	touch $@
 
 webapp/node_modules/.installed: webapp/package-lock.json
 	npm ci --prefix webapp --no-audit --no-fund
+	touch $@
+
+# test tool only (tests/deploy/test_deploy_files.py), kept apart from the widget's packages that the image ships
+tests/deploy/node_modules/.installed: tests/deploy/package-lock.json
+	npm ci --prefix tests/deploy --no-audit --no-fund
 	touch $@
 
 system-deps: ## Install the Debian packages the tests and the production set-up use (as root)
@@ -76,17 +83,48 @@ validate: $(VENV)/.installed ## Validate the knowledge base and the Rasa trainin
 	$(PY) -m policies_kb validate
 	$(RASA) data validate --data data --quiet
 
-test: install system-deps ## Run every test, cheapest first: KB, unit, (train) model, stories, running stack and browser, production
-	$(PY) -m policies_kb validate
-	$(PYTEST) -q -m "not model and not stack and not browser and not prod"
-	$(MAKE) --no-print-directory $(MODEL)
-	$(PYTEST) -q -m "model and not stack and not browser and not prod"
-	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/stories
-	$(PYTEST) -q -m "(stack or browser) and not prod"
-	$(PYTEST) -q -m prod
+# The pytest stages split the tests by marker and directory so that together they run every test once:
+#   unit (make test-fast)  not model/stack/browser/prod, outside tests/rasa_contract/: no model, no TensorFlow
+#   rasa contract          tests/rasa_contract/ (not model/stack/browser/prod): Rasa's own heavy internals, no model
+#   model                  model (not stack/browser/prod); integration: stack or browser (not prod); production: prod
+UNIT_MARKERS := not model and not stack and not browser and not prod
+TEST_STAGES ?= kb unit rasa model stories integration prod
+# make test-fast runs two pytest processes side by side (this machine has two cores), each collecting only its
+# own files (pytest-xdist's workers would each import everything): the KB side below, and all the other tests
+# outside tests/rasa_contract/. The split is by directory, balanced by measurement; together they are the unit stage.
+FAST_KB_SIDE := tests/kb tests/policies_kb tests/nlu_resources tests/actions tests/test_actions.py \
+  tests/test_actions_context.py tests/test_import_guard.py
+FAST_PYTEST = $(PYTEST) -q -m "$(UNIT_MARKERS)" --forbid-import=tensorflow
 
-test-fast: $(VENV)/.installed ## Unit tests only: no trained model, no servers, no browser (the first stage of make test)
-	$(PYTEST) -q -m "not model and not stack and not browser and not prod"
+test: install system-deps ## Run every test, cheapest first: KB, unit, Rasa contract, (train) model, stories, stack and browser, production
+	$(MAKE) --no-print-directory $(addprefix test-stage-,$(TEST_STAGES))
+
+test-fast: $(VENV)/.installed tests/deploy/node_modules/.installed ## Unit tests: no trained model, no servers, no TensorFlow (fails if it is imported), on two cores
+	@mkdir -p results/pytest
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-fast-kb-side test-fast-other-side
+
+.PHONY: test-fast-kb-side test-fast-other-side
+test-fast-kb-side:
+	$(FAST_PYTEST) --basetemp=results/pytest/kb-side $(FAST_KB_SIDE)
+test-fast-other-side:
+	$(FAST_PYTEST) --basetemp=results/pytest/other-side --ignore=tests/rasa_contract $(addprefix --ignore=,$(FAST_KB_SIDE))
+
+test-rasa: $(VENV)/.installed ## Tests of rasa_runtime's changes against Rasa's own code and of the entry point (TensorFlow loads; no model)
+	$(PYTEST) -q -m "$(UNIT_MARKERS)" tests/rasa_contract
+
+.PHONY: test-rasa $(addprefix test-stage-,kb unit rasa model stories integration prod)
+test-stage-kb:
+	$(PY) -m policies_kb validate
+test-stage-unit: test-fast
+test-stage-rasa: test-rasa
+test-stage-model: $(MODEL)
+	$(PYTEST) -q -m "model and not stack and not browser and not prod"
+test-stage-stories: $(MODEL)
+	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/stories
+test-stage-integration: $(MODEL)
+	$(PYTEST) -q -m "(stack or browser) and not prod"
+test-stage-prod: $(MODEL)
+	$(PYTEST) -q -m prod
 
 FOLDS ?= 5
 eval: install $(MODEL) ## NLU cross-validation (FOLDS=5), answers on tests/eval and on the blind held-out dev split, vs BM25

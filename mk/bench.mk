@@ -17,4 +17,4 @@ bench-profile: ## Where a turn's time goes: KB search vs NLU in-process (add PY_
 	$(PYTHON) -m bench.profile_latency $(if $(PY_SPY),--py-spy $(PY_SPY))
 
 test-bench: ## Benchmark tests: conversations file, loopback check, and a 1 user × 2 turns run against the stack
-	$(PYTEST) -q tests/test_bench_smoke.py
+	$(PYTEST) -q tests/bench/test_bench_smoke.py

@@ -23,4 +23,4 @@ heldout-splits: ## Rebuild tests/eval/heldout/{dev,test}.yml from the writers' f
 	$(PYTHON) -m evaluation.heldout build --source tests/eval/heldout/writers
 
 test-eval: ## Unit tests of the evaluation scorer, the baseline and the held-out set (no servers)
-	$(PYTEST) -q tests/test_evaluation_scoring.py tests/test_evaluation_heldout.py
+	$(PYTEST) -q tests/evaluation

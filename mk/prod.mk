@@ -11,10 +11,10 @@ test-prod: install system-deps models/ip-assistant.tar.gz ## Production tests (o
 	$(PYTEST) -q -m prod tests/prod
 
 test-faults: install models/ip-assistant.tar.gz ## Fault tests: action server stopped under the stack (guard), broken KB at start-up, last good KB kept
-	$(PYTEST) -q tests/test_faults.py
+	$(PYTEST) -q tests/integration/test_faults.py
 
 test-fuzz: install models/ip-assistant.tar.gz ## Property-based input tests (hypothesis) against the running stack: REST, socket.io, WeChat
-	$(PYTEST) -q tests/test_fuzz_inputs.py
+	$(PYTEST) -q tests/integration/test_fuzz_inputs.py
 
 nginx-config: $(VENV)/.installed ## Print deploy/nginx.conf.template rendered for docker-compose (service names)
 	@$(PYTHON) -m devstack.cluster.nginx

@@ -15,7 +15,7 @@ web: ## Only the web server (widget page, staff desk /staff/, JSON API) on WEB_H
 	$(PYTHON) -m webapp
 
 test-staff: ## Tests of the staff API and the report (no servers needed)
-	$(PYTEST) -q tests/test_webapp_api.py tests/test_report.py -m "not stack"
+	$(PYTEST) -q tests/webapp -m "not stack"
 
 test-staff-browser: ## Browser test of the staff desk (Debian chromium; screenshots in tests/artifacts/staff-*.png)
 	$(PYTEST) -q -m browser tests/browser/test_staff.py

@@ -5,7 +5,7 @@ test-wechat: $(VENV)/.installed ## WeChat channel unit and HTTP tests (no traine
 	$(PYTEST) -q tests/connectors/test_wechat_format.py tests/connectors/test_wechat_store.py tests/connectors/test_wechat_channel.py
 
 test-wechat-stack: install $(MODEL) ## WeChat integration test against the trained assistant (stack fixture)
-	$(PYTEST) -q -m stack tests/test_wechat_stack.py
+	$(PYTEST) -q -m stack tests/integration/test_wechat_stack.py
 
 wechat-selftest: ## Send a signed verification GET and a text message to a running Rasa (RASA_URL)
 	$(PY) -m connectors.wechat.selftest --url $${RASA_URL:-http://localhost:5005}

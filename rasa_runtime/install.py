@@ -1,7 +1,7 @@
 """``install_all()``: every in-process change of Rasa, installed once, only on the Rasa version they were made for.
 
 Each change replaces one attribute of one Rasa class through a ``ClassPatch`` (rasa_runtime.patching)
-and has a test that compares it with Rasa's own code (tests/rasa_runtime/). They are written against
+and has a test that compares it with Rasa's own code (tests/rasa_contract/ and tests/rasa_runtime/). They are written against
 the Rasa of requirements/requirements.lock: on any other version ``install_all`` refuses with
 ``RasaVersionError`` instead of changing code it was not checked against. The one Rasa entry point,
 ``scripts/rasa_server.py`` (``make run``, the tests, the benchmark, the production layouts), calls it
@@ -46,7 +46,7 @@ def check_rasa_version(found: Optional[str] = None) -> None:
         raise RasaVersionError(
             f"rasa_runtime changes Rasa {SUPPORTED_RASA_VERSION} internals, but Rasa {found} is installed: "
             f"nothing was installed. Install the locked version (make install), or port every patch in "
-            f"rasa_runtime/ to Rasa {found}, run tests/rasa_runtime/ and update SUPPORTED_RASA_VERSION "
+            f"rasa_runtime/ to Rasa {found}, run tests/rasa_contract/ and tests/rasa_runtime/ and update SUPPORTED_RASA_VERSION "
             f"with requirements/requirements.lock."
         )
 

@@ -11,6 +11,9 @@ from devstack.local import Stack, start_stack
 from policies_kb import load_kb
 from settings import PROJECT_ROOT as ROOT
 
+# pytester runs inner sessions (tests/test_import_guard.py); import_guard adds --forbid-import (make test-fast)
+pytest_plugins = ["pytester", "tests.import_guard"]
+
 
 @pytest.fixture(scope="module")
 def domain() -> Dict[str, Any]:

@@ -1,7 +1,7 @@
 """The staff desk in a real browser (Debian's chromium driven by Playwright for Python).
 
 Uses the `stack` fixture (tests/conftest.py) when there is one; otherwise it starts `python -m webapp`
-itself on a free port, with a tracker store written by Rasa's SQLTrackerStore (see tests/test_report.py).
+itself on a free port, with a tracker store written by Rasa's SQLTrackerStore (see tests/webapp/reporting/test_report.py).
 Screenshots go to tests/artifacts/staff-*.png.
 """
 
@@ -20,10 +20,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from settings import PROJECT_ROOT as ROOT
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -62,8 +62,8 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> No
 
 
 def _seed_tracker_store(db: Path) -> None:
-    """The conversations of tests/test_report.py, moved to the last hours, for the report view."""
-    from tests.test_report import CONVERSATIONS, save_conversations
+    """The conversations of tests/webapp/reporting/test_report.py, moved to the last hours, for the report view."""
+    from tests.webapp.reporting.test_report import CONVERSATIONS, save_conversations
 
     now = time.time()
     recent = [(sender, now - 3600 * (len(CONVERSATIONS) - i), turns) for i, (sender, _, turns) in enumerate(CONVERSATIONS)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 from typing import Any, List
 
 import pytest
@@ -18,8 +17,8 @@ from connectors.socketio import SafeSocketIOInput
 from connectors.wechat.channel import WeChatInput
 from connectors.wechat.protocol import Incoming
 from connectors.wechat.store import MemoryStore
+from settings import PROJECT_ROOT as ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS = (ROOT / "credentials.yml", ROOT / "deploy" / "credentials.prod.yml")
 
 

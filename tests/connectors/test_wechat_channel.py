@@ -13,7 +13,6 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional
 from urllib.parse import parse_qs, urlparse
 
@@ -46,7 +45,6 @@ from connectors.wechat.format import (
 from connectors.wechat.protocol import sender_hash
 from connectors.wechat.store import MemoryStore
 
-ROOT = Path(__file__).resolve().parents[2]
 
 TOKEN = "test-token-Qx7"
 APP_ID = "wx0123456789abcdef"

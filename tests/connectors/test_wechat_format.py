@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,7 +26,6 @@ from connectors.wechat.format import (
     xml_safe,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 
 SUFFIX = "\n\n" + MORE_HINT
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from pathlib import Path
 from typing import Any, Dict, Optional
 
 import pytest
@@ -15,7 +14,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from connectors.wechat.store import MemoryStore, RedisStore, create_store
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class Clock:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import yaml
 
 from policies_kb import load_kb
 from nlu_resources import update_message, write_nlu_resources
 from nlu_resources.exports import DICTIONARY_FILE, LOOKUP_EXCLUDED_AGENCIES, LOOKUPS_FILE, jieba_dictionary, nlu_lookups
+from settings import PROJECT_ROOT as ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_dictionary_and_lookups_match_the_kb():

@@ -14,11 +14,10 @@ import yaml
 from devstack.cluster.binaries import Binaries
 from devstack.cluster.envfile import placeholder_secrets, read_env_file
 from devstack.cluster.nginx import NGINX_TEMPLATE, render_nginx
-from settings import get_cluster_settings
+from settings import get_cluster_settings, PROJECT_ROOT as ROOT
 
 pytestmark = pytest.mark.prod
 
-ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 VAR = re.compile(r"\$\{([A-Z][A-Z0-9_]*)")
@@ -172,6 +171,12 @@ def test_rendered_nginx_configuration_is_valid(tmp_path: Path) -> None:
     result = subprocess.run([nginx, "-t", "-q", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+    broken = tmp_path / "broken.conf"  # the same check refuses a misspelt directive
+    broken.write_text(text.replace("proxy_pass ", "proxy_passs ", 1), encoding="utf-8")
+    assert broken.read_text(encoding="utf-8") != text
+    result = subprocess.run([nginx, "-t", "-q", "-p", str(tmp_path), "-c", str(broken), "-e", str(tmp_path / "error.log")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode != 0 and "proxy_passs" in result.stderr, result.stderr
 
 
 def test_make_help_lists_the_targets() -> None:

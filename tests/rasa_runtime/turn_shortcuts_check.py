@@ -8,12 +8,11 @@ import asyncio
 import gc
 import json
 import sys
-from pathlib import Path
 from typing import Any, List
 
 import yaml
+from settings import PROJECT_ROOT as ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def conversations() -> List[List[str]]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from nlu_components.jieba import CleanJiebaTokenizer
 from rasa.shared.nlu.training_data.message import Message
+from settings import PROJECT_ROOT as ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_tokenizer_drops_whitespace_and_keeps_kb_terms():

@@ -18,7 +18,6 @@ import pytest
 from policies_kb import load_kb
 from webapp import report
 
-ROOT = Path(__file__).resolve().parents[1]
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 OUT_OF_SCOPE_QUESTION = "研发费用加计扣除怎么申请？"
@@ -242,7 +241,7 @@ def test_transcript_of_a_conversation(db_url):
 
 
 def test_report_and_transcript_over_the_api(db_url, kb):
-    from test_webapp_api import AUTH, TOKEN, AsgiClient
+    from tests.webapp.staff_api.test_staff_api import AUTH, TOKEN, AsgiClient
 
     from settings import get_settings
     from webapp import create_app

@@ -1,6 +1,6 @@
 """Faults: the action server down or slow (rasa_runtime.action_guard), a broken KB.
 
-- The guard's unit tests around Rasa's RemoteAction are in tests/rasa_runtime/test_action_guard.py.
+- The guard's unit tests around Rasa's RemoteAction are in tests/rasa_contract/test_action_guard.py.
 - The knowledge base broken at start-up: the action server must refuse to start; a running action
   server keeps serving the last good KB when the files break later (standalone action servers).
 - End to end on the default layout (`stack`): action server stopped → polite message at once;

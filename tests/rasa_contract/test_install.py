@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
@@ -11,8 +10,8 @@ import rasa
 
 from rasa_runtime import install
 from rasa_runtime.patching import ClassPatch
+from settings import PROJECT_ROOT as ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

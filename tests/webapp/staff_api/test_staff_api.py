@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
 
 from policies_kb import load_kb
-from settings import get_settings
+from settings import get_settings, PROJECT_ROOT as ROOT
 from webapp import create_app
 
-ROOT = Path(__file__).resolve().parents[1]
 
 TOKEN = "test-staff-token-ü"  # non-ASCII on purpose: compared as UTF-8 bytes
 AUTH = {"Authorization": "Bearer " + TOKEN}

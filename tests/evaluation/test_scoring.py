@@ -4,7 +4,6 @@ the runner's helpers, on small synthetic inputs; plus consistency checks against
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -38,8 +37,8 @@ from evaluation.scoring import (
     summarise_single,
     unknown_ids,
 )
+from settings import PROJECT_ROOT as ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 # Synthetic citations shaped like the real ones: 第1条 / 第11条 and 第(一)项 / 第(十一)项 must not be confused.
 CITATIONS = {

@@ -6,15 +6,14 @@ import asyncio
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from rasa.core.actions.action import RemoteAction
 
 from rasa_runtime import action_guard
+from settings import PROJECT_ROOT as ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 APOLOGY = "抱歉，政策查询服务暂时繁忙，请稍后再试。"
 QUESTION = "专利质押贷款有贴息吗？"
 
