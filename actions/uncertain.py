@@ -59,6 +59,14 @@ def asks_something(text: str) -> bool:
             and not ABOUT_THE_CHAT.search(rest))
 
 
+def is_policy_question(kb: KnowledgeBase, text: str, intent: str) -> bool:
+    """Whether a message read as small talk asks about the policies: a question form beyond the small talk, or
+    (greeting, thanks, goodbye) a question that names a KB subject even when it addresses the assistant."""
+    if asks_something(text):
+        return True
+    return intent != "ask_whoami" and bool(QUESTION_FORM.search(text or "")) and has_substance(kb, text)
+
+
 def ranked_intents(tracker: Tracker) -> List[Tuple[str, float]]:
     """The NLU ranking without nlu_fallback: (intent, confidence), best first."""
     ranking = (tracker.latest_message or {}).get("intent_ranking") or []
@@ -221,7 +229,7 @@ class ActionAnswerSmallTalk(KBAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         """Reply in kind, or hand a question to the low-confidence answer, which reads it with the conversation."""
         text = latest_text(self.kb, tracker)
-        if asks_something(text):
+        if is_policy_question(self.kb, text, latest_intent(tracker)):
             return await ActionAnswerFallback(self._kb_provider).run(dispatcher, tracker, domain)
         dispatcher.utter_message(response=SMALL_TALK_RESPONSES.get(latest_intent(tracker), "utter_greet"))
         return []

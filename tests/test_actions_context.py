@@ -280,6 +280,14 @@ def test_no_small_talk_or_feedback_example_is_taken_for_a_question(kb) -> None:
                 for line in block["examples"].splitlines() if line.strip()]
     assert len(examples) > 600
     assert [text for text in examples if asks_something(kb.normalise(text))] == []
+    from actions.uncertain import is_policy_question
+
+    small_talk = [(line.strip()[2:], block["intent"]) for block in data["nlu"]
+                  if block.get("intent") in intents - {"feedback_helpful", "feedback_unhelpful"}
+                  for line in block["examples"].splitlines() if line.strip()]
+    assert [text for text, intent in small_talk if is_policy_question(kb, kb.normalise(text), intent)] == []
+    question = kb.normalise("你们这儿有专利质押贷款贴息的政策吗")  # addresses the assistant, names a subject
+    assert not asks_something(question) and is_policy_question(kb, question, "greet")
 
 
 def test_a_follow_up_read_as_who_are_you_is_answered(kb, domain) -> None:
