@@ -92,8 +92,8 @@ TEST_STAGES ?= kb unit rasa model stories integration prod
 # make test-fast runs two pytest processes side by side (this machine has two cores), each collecting only its
 # own files (pytest-xdist's workers would each import everything): the KB side below, and all the other tests
 # outside tests/rasa_contract/. The split is by directory, balanced by measurement; together they are the unit stage.
-FAST_KB_SIDE := tests/kb tests/policies_kb tests/nlu_resources tests/actions tests/test_actions.py \
-  tests/test_actions_context.py tests/test_import_guard.py
+FAST_KB_SIDE := tests/kb tests/policies_kb tests/nlu_resources tests/actions \
+  tests/test_import_guard.py
 FAST_PYTEST = $(PYTEST) -q -m "$(UNIT_MARKERS)" --forbid-import=tensorflow
 
 test: install system-deps ## Run every test, cheapest first: KB, unit, Rasa contract, (train) model, stories, stack and browser, production

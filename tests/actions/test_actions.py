@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
@@ -17,7 +16,6 @@ from actions.followups import (
 )
 from actions.uncertain import ActionAnswerFallback
 
-ROOT = Path(__file__).resolve().parent.parent
 CITATION = re.compile(r"〔20\d\d〕|大同市市场监督管理局、大同市工业和信息化局《")
 
 
