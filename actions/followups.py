@@ -23,7 +23,7 @@ from .context import latest_text, message_region, slot_measures
 from .presenter import send_payload
 
 CONTACTS_ID = "cnipa-contacts"
-OTHER_ONES = re.compile(r"还有别的|还有其他|还有哪些|别的|其他|另外|其余")  # 还有别的数字指标吗: not those just shown
+OTHER_ONES = re.compile(r"还有哪些|别的|其他|另外|其余")  # 还有别的数字指标吗: not those just shown
 WHOM_TO_CONTACT = re.compile(r"找谁|问谁|咨询谁|联系谁|打给谁|打哪个|找哪个人|找什么人")
 
 

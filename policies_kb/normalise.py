@@ -8,9 +8,9 @@ users always come from the KB, never from the normalised question.
 - Full-width letters, digits and the ideographic space become their ASCII forms; 五年 becomes 5年.
 - A proposal-style title, 关于…的建议/提案/议案, keeps only its subject.
 - A pinyin-input typo of a KB term (质压 for 质押, 专例 for 专利) becomes the term: a run of characters
-  that the dictionary leaves as single characters (but for a rare word across its edge: 那大|铜) and that reads like exactly one term of the
-  vocabulary (the term's characters by their most common toneless reading, a typed character by any
-  of its readings: 导行 reads dao-hang as 导航 does) is replaced by that term.
+  that the dictionary leaves as single characters (but for a rare word across its edge: 那大|铜) and that
+  reads like exactly one term of the vocabulary (the term's characters by their most common toneless
+  reading, a typed character by any of its readings: 导行 reads dao-hang as 导航 does) is replaced by that term.
 """
 
 from __future__ import annotations

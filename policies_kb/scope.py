@@ -17,15 +17,15 @@ ASKING = re.compile(r"[？?]|吗|怎么|怎样|如何|什么|啥|哪|多少|几|
 
 
 def asked_part(text: str) -> str:
-    """The sentences of a message that ask something; a story told before the question (券商说我们…。) is left out."""
+    """The sentences of a message that ask something; a story told before the question (保荐人说我们…。) is left out."""
     sentences = SENTENCE.findall(text or "")
     asking = [s for s in sentences if ASKING.search(s)]
     return "".join(asking) if asking and len(asking) < len(sentences) else (text or "")
 
 
 def neighbours_in(kb: Any, text: str) -> List[str]:
-    """Neighbour terms in the question (its asking sentences, when they name a subject of their own); an occurrence that straddles a KB term (许可备案 in 开放许可备案)
-    is part of that term, not a neighbour."""
+    """Neighbour terms in the question (its asking sentences, when they name a subject of their own); an
+    occurrence that straddles a KB term (许可备案 in 开放许可备案) is part of that term, not a neighbour."""
     asked = asked_part(text)
     if asked != text and kb.index.query_topics(asked):  # the question names its own subject: the story is background
         text = asked
